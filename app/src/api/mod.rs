@@ -1,0 +1,112 @@
+//! What the dashboard asks the server: shared DTOs, input parsing and server functions.
+//! The server functions delegate to a [`ssr::Dashboard`] the server crate provides, so
+//! database code stays in `server/`.
+
+pub mod models;
+
+pub use models::*;
+
+use leptos::prelude::*;
+
+/// The longest search text accepted; titles are at most a few hundred characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Far beyond any real catalog (100,000 products = 2,000 pages), small enough for SQL.
+pub const MAX_PAGE: u32 = 1_000_000;
+
+/// Parses a 1-based page number as it appears in a URL.
+pub fn parse_page(raw: Option<&str>) -> Result<u32, String> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(1);
+    };
+    match raw.parse::<i64>() {
+        Ok(n) if n < 1 => Err(format!("page must be 1 or more, got {n}")),
+        Ok(n) if n > i64::from(MAX_PAGE) => Err(format!("page must be at most {MAX_PAGE}")),
+        Ok(n) => Ok(n as u32),
+        Err(_) => Err("page must be a whole number".to_string()),
+    }
+}
+
+/// Parses the search text: trimmed, at most [`MAX_QUERY_CHARS`] characters.
+pub fn parse_query(raw: Option<&str>) -> Result<String, String> {
+    let q = raw.unwrap_or("").trim();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(format!(
+            "search text is too long (at most {MAX_QUERY_CHARS} characters)"
+        ));
+    }
+    Ok(q.to_string())
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_products")]
+pub async fn list_products(
+    page: Option<String>,
+    q: Option<String>,
+) -> Result<ProductList, ServerFnError> {
+    let page = parse_page(page.as_deref()).map_err(ServerFnError::new)?;
+    let q = parse_query(q.as_deref()).map_err(ServerFnError::new)?;
+    ssr::dashboard()?
+        .list_products(page, &q)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// `None` when no product has this id.
+#[server(prefix = "/api/fn", endpoint = "get_product")]
+pub async fn get_product(id: String) -> Result<Option<ProductDetail>, ServerFnError> {
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return Ok(None);
+    };
+    ssr::dashboard()?
+        .product(id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(prefix = "/api/fn", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
+    let parts = use_context::<axum::http::request::Parts>();
+    Ok(parts.and_then(|p| p.extensions.get::<CurrentUser>().cloned()))
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use std::sync::Arc;
+
+    /// The server side of the dashboard, provided as context by the server crate.
+    #[async_trait::async_trait]
+    pub trait Dashboard: Send + Sync {
+        async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String>;
+        async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String>;
+    }
+
+    pub type SharedDashboard = Arc<dyn Dashboard>;
+
+    pub fn dashboard() -> Result<SharedDashboard, ServerFnError> {
+        use_context::<SharedDashboard>()
+            .ok_or_else(|| ServerFnError::new("dashboard backend missing from context"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_are_parsed_strictly() {
+        assert_eq!(parse_page(None), Ok(1));
+        assert_eq!(parse_page(Some("")), Ok(1));
+        assert_eq!(parse_page(Some("3")), Ok(3));
+        assert!(parse_page(Some("0")).is_err());
+        assert!(parse_page(Some("-2")).is_err());
+        assert!(parse_page(Some("abc")).is_err());
+        assert!(parse_page(Some("99999999999999999999999")).is_err());
+        assert!(parse_page(Some("2000000")).is_err());
+    }
+
+    #[test]
+    fn search_text_is_trimmed_and_bounded() {
+        assert_eq!(parse_query(Some("  kaos ")), Ok("kaos".to_string()));
+        assert!(parse_query(Some(&"a".repeat(10_000))).is_err());
+    }
+}

@@ -1,0 +1,175 @@
+//! DTOs shared by the JSON API, the server functions and the WASM dashboard.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Rupiah;
+
+pub const PRODUCTS_PER_PAGE: u32 = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Shopee,
+    Tiktok,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 2] = [Platform::Shopee, Platform::Tiktok];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Shopee => "shopee",
+            Platform::Tiktok => "tiktok",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Platform::Shopee => "Shopee",
+            Platform::Tiktok => "TikTok Shop",
+        }
+    }
+}
+
+/// Where a product stands on one platform (SPEC §3 "Mappings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    NotSynced,
+    Syncing,
+    Synced,
+    Error,
+}
+
+impl SyncStatus {
+    pub fn parse(s: &str) -> SyncStatus {
+        match s {
+            "syncing" => SyncStatus::Syncing,
+            "synced" => SyncStatus::Synced,
+            "error" => SyncStatus::Error,
+            _ => SyncStatus::NotSynced,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncStatus::NotSynced => "Not Synced",
+            SyncStatus::Syncing => "Syncing…",
+            SyncStatus::Synced => "Synced",
+            SyncStatus::Error => "Error",
+        }
+    }
+}
+
+/// One row of the product table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    pub id: i64,
+    pub sku: String,
+    pub title: String,
+    pub base_price: Rupiah,
+    pub shopee_price: Option<Rupiah>,
+    pub tiktok_price: Option<Rupiah>,
+    /// The product's overall status: the worst of its platform statuses.
+    pub status: SyncStatus,
+    pub has_variants: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductList {
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+    pub items: Vec<ProductSummary>,
+}
+
+impl ProductList {
+    pub fn page_count(&self) -> u32 {
+        (self.total.div_ceil(u64::from(self.per_page)) as u32).max(1)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantDto {
+    pub sku: String,
+    pub options: Vec<String>,
+    pub base_price: Rupiah,
+    pub stock: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantMappingDto {
+    pub sku: String,
+    pub external_id: Option<String>,
+    pub final_price: Option<Rupiah>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingDto {
+    pub platform: Platform,
+    pub external_id: Option<String>,
+    pub final_price: Option<Rupiah>,
+    pub seo_title: Option<String>,
+    pub category: Option<String>,
+    pub sync_status: SyncStatus,
+    pub last_error: Option<String>,
+    pub last_synced_at: Option<String>,
+    /// TikTok only: the Tokopedia listing's status from `integrated_platform_statuses`.
+    pub tokopedia_status: Option<String>,
+    pub listing_platforms: Vec<String>,
+    pub variants: Vec<VariantMappingDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mappings {
+    pub shopee: Option<MappingDto>,
+    pub tiktok: Option<MappingDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub id: i64,
+    pub sku: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub base_price: Rupiah,
+    pub weight_kg: f64,
+    pub dimensions_cm: Option<[i32; 3]>,
+    pub stock: i32,
+    pub images: Vec<String>,
+    pub tier_names: Vec<String>,
+    pub variants: Vec<VariantDto>,
+    pub mappings: Mappings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Operator,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "operator" => Some(Role::Operator),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Operator => "operator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}

@@ -1,0 +1,148 @@
+//! `/dashboard/products/{id}`: the master product and its Shopee and TikTok mappings.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{get_product, MappingDto, Platform, ProductDetail, SyncStatus};
+use crate::components::layout::DashboardLayout;
+use crate::components::ui::{Card, ErrorPanel, Field, Skeleton, StatusBadge};
+use crate::pages::not_found::NotFoundBody;
+
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let product = Resource::new(id, get_product);
+
+    view! {
+        <DashboardLayout>
+            <A href="/dashboard/products" attr:class="text-sm text-neutral-500 hover:text-neutral-900">
+                "← Products"
+            </A>
+            <Suspense fallback=|| view! { <Skeleton rows=8/> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
+                }>
+                    {move || Suspend::new(async move {
+                        product.await.map(|found| match found {
+                            Some(p) => view! { <ProductView p/> }.into_any(),
+                            None => view! { <NotFoundBody what="product"/> }.into_any(),
+                        })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        </DashboardLayout>
+    }
+}
+
+#[component]
+fn ProductView(p: ProductDetail) -> impl IntoView {
+    let dims = p
+        .dimensions_cm
+        .map(|[l, w, h]| format!("{l} × {w} × {h} cm"))
+        .unwrap_or_else(|| "—".to_string());
+    let has_variants = !p.variants.is_empty();
+    let tiers = p.tier_names.clone();
+    view! {
+        <h1 class="mt-2 text-2xl font-semibold tracking-tight" data-testid="product-title">{p.title.clone()}</h1>
+        <p class="text-sm text-neutral-500">"#" {p.id} " · SKU " {p.sku.clone()}</p>
+        <div class="mt-4 grid gap-4 lg:grid-cols-3">
+            <div class="space-y-4 lg:col-span-2">
+                <Card title="Master product">
+                    <div class="mb-4 grid grid-cols-3 gap-2 sm:grid-cols-6" data-testid="gallery">
+                        {p.images.iter().enumerate().map(|(i, url)| view! {
+                            <img src=url.clone() alt=format!("Image {}", i + 1) loading="lazy"
+                                class="aspect-square w-full rounded-md border border-neutral-200 object-cover"/>
+                        }).collect_view()}
+                    </div>
+                    <dl class="grid grid-cols-2 gap-4 sm:grid-cols-4">
+                        <Field label="Base price"><span data-testid="base-price">{p.base_price.to_string()}</span></Field>
+                        <Field label="Weight">{format!("{} kg", p.weight_kg)}</Field>
+                        <Field label="Dimensions">{dims}</Field>
+                        <Field label="Stock">{p.stock}</Field>
+                        <Field label="Category">{p.category.clone()}</Field>
+                    </dl>
+                    <p class="mt-4 whitespace-pre-line text-sm text-neutral-700">{p.description.clone()}</p>
+                </Card>
+                {has_variants.then(|| view! {
+                    <Card title="Variants">
+                        <div class="overflow-x-auto">
+                            <table class="w-full text-sm" data-testid="variants-table">
+                                <thead class="border-b border-neutral-200 text-left text-neutral-500">
+                                    <tr>
+                                        <th class="h-9 px-2 font-medium">"SKU"</th>
+                                        {tiers.iter().map(|t| view! { <th class="h-9 px-2 font-medium">{t.clone()}</th> }).collect_view()}
+                                        <th class="h-9 px-2 text-right font-medium">"Base price"</th>
+                                        <th class="h-9 px-2 text-right font-medium">"Stock"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {p.variants.iter().map(|v| view! {
+                                        <tr class="border-b border-neutral-100">
+                                            <td class="px-2 py-1.5 text-neutral-500">{v.sku.clone()}</td>
+                                            {v.options.iter().map(|o| view! { <td class="px-2 py-1.5">{o.clone()}</td> }).collect_view()}
+                                            <td class="px-2 py-1.5 text-right tabular-nums">{v.base_price.to_string()}</td>
+                                            <td class="px-2 py-1.5 text-right tabular-nums">{v.stock}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    </Card>
+                })}
+            </div>
+            <div class="space-y-4">
+                <MappingCard platform=Platform::Shopee mapping=p.mappings.shopee.clone()/>
+                <MappingCard platform=Platform::Tiktok mapping=p.mappings.tiktok.clone()/>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn MappingCard(platform: Platform, mapping: Option<MappingDto>) -> impl IntoView {
+    let status = mapping
+        .as_ref()
+        .map(|m| m.sync_status)
+        .unwrap_or(SyncStatus::NotSynced);
+    let field = |f: fn(&MappingDto) -> Option<String>| {
+        mapping
+            .as_ref()
+            .and_then(f)
+            .unwrap_or_else(|| "—".to_string())
+    };
+    let last_synced = match mapping.as_ref().and_then(|m| m.last_synced_at.clone()) {
+        Some(t) => format!("Last synced {t}"),
+        None => "Not synced yet".to_string(),
+    };
+    let external_id = field(|m| m.external_id.clone());
+    let final_price = field(|m| m.final_price.map(|p| p.to_string()));
+    let seo_title = field(|m| m.seo_title.clone());
+    let (extra_label, extra_value) = match platform {
+        Platform::Shopee => ("Category", field(|m| m.category.clone())),
+        Platform::Tiktok => ("Tokopedia status", field(|m| m.tokopedia_status.clone())),
+    };
+    let id_label = match platform {
+        Platform::Shopee => "Item ID",
+        Platform::Tiktok => "Product ID",
+    };
+    let last_error = mapping.as_ref().and_then(|m| m.last_error.clone());
+    view! {
+        <Card title=platform.label()>
+            <div class="mb-3 flex items-center justify-between" data-testid=format!("mapping-{}", platform.as_str())>
+                <StatusBadge status/>
+                <span class="text-xs text-neutral-500">{last_synced}</span>
+            </div>
+            <dl class="space-y-3">
+                <Field label=id_label>{external_id}</Field>
+                <Field label="Final price">{final_price}</Field>
+                <Field label="SEO title">{seo_title}</Field>
+                <Field label=extra_label>{extra_value}</Field>
+                {last_error.map(|e| view! {
+                    <div role="alert" class="rounded-md bg-red-50 p-2 text-xs text-red-800">{e}</div>
+                })}
+            </dl>
+        </Card>
+    }
+}

@@ -1,0 +1,148 @@
+//! `/dashboard/products`: the master catalog, 50 per page, searchable by title.
+
+use leptos::prelude::*;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{list_products, ProductList, ProductSummary};
+use crate::components::layout::DashboardLayout;
+use crate::components::ui::{ErrorPanel, Skeleton, StatusBadge, BUTTON, BUTTON_OUTLINE, INPUT};
+use crate::domain::Rupiah;
+
+fn price(p: Option<Rupiah>) -> String {
+    p.map(|p| p.to_string()).unwrap_or_else(|| "—".to_string())
+}
+
+fn page_href(page: u32, q: &str) -> String {
+    if q.is_empty() {
+        format!("/dashboard/products?page={page}")
+    } else {
+        format!(
+            "/dashboard/products?page={page}&q={}",
+            urlencoding::encode(q)
+        )
+    }
+}
+
+#[component]
+pub fn ProductsPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = move || query.read().get("page");
+    let q = move || query.read().get("q");
+    let products = Resource::new(move || (page(), q()), |(page, q)| list_products(page, q));
+
+    view! {
+        <DashboardLayout>
+            <div class="mb-4 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
+                <h1 class="text-2xl font-semibold tracking-tight">"Products"</h1>
+                <Form method="GET" action="/dashboard/products" attr:class="flex w-full gap-2 sm:w-96" attr:role="search">
+                    <input
+                        type="search"
+                        name="q"
+                        placeholder="Search by title"
+                        aria-label="Search by title"
+                        maxlength="200"
+                        class=INPUT
+                        prop:value=move || q().unwrap_or_default()
+                    />
+                    <button type="submit" class=BUTTON>"Search"</button>
+                </Form>
+            </div>
+            <Transition fallback=|| view! { <Skeleton rows=10/> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
+                }>
+                    {move || Suspend::new(async move {
+                        products.await.map(|list| view! { <ProductTable list/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </DashboardLayout>
+    }
+}
+
+#[component]
+fn ProductTable(list: ProductList) -> impl IntoView {
+    let query = use_query_map();
+    let q = query.read_untracked().get("q").unwrap_or_default();
+    let pages = list.page_count();
+    let page = list.page;
+    let summary = format!("{} products · page {} of {}", list.total, page, pages);
+    let empty = list.items.is_empty();
+    let rows = list.items.clone();
+    let cards = list.items;
+    view! {
+        <p class="mb-2 text-sm text-neutral-500" data-testid="result-summary">{summary}</p>
+        {empty.then(|| view! {
+            <div class="rounded-xl border border-dashed border-neutral-300 bg-white p-10 text-center text-sm text-neutral-500">
+                "No products match this search."
+            </div>
+        })}
+        <div class="hidden overflow-x-auto rounded-xl border border-neutral-200 bg-white md:block">
+            <table class="w-full caption-bottom text-sm" data-testid="products-table">
+                <thead class="border-b border-neutral-200 text-left text-neutral-500">
+                    <tr>
+                        <th class="h-10 px-3 font-medium">"ID"</th>
+                        <th class="h-10 px-3 font-medium">"Title"</th>
+                        <th class="h-10 px-3 text-right font-medium">"Master Price"</th>
+                        <th class="h-10 px-3 text-right font-medium">"Shopee Price"</th>
+                        <th class="h-10 px-3 text-right font-medium">"TikTok Price"</th>
+                        <th class="h-10 px-3 font-medium">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|p| view! { <ProductRow p/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <ul class="space-y-2 md:hidden" data-testid="products-cards">
+            {cards.into_iter().map(|p| view! { <ProductCard p/> }).collect_view()}
+        </ul>
+        <nav class="mt-4 flex items-center justify-between" aria-label="Pagination">
+            {(page > 1).then(|| view! {
+                <A href=page_href(page - 1, &q) attr:class=BUTTON_OUTLINE attr:rel="prev">"Previous"</A>
+            })}
+            <span class="text-sm text-neutral-500">{format!("Page {page} of {pages}")}</span>
+            {(page < pages).then(|| view! {
+                <A href=page_href(page + 1, &q) attr:class=BUTTON_OUTLINE attr:rel="next">"Next"</A>
+            })}
+        </nav>
+    }
+}
+
+#[component]
+fn ProductRow(p: ProductSummary) -> impl IntoView {
+    let href = format!("/dashboard/products/{}", p.id);
+    view! {
+        <tr class="border-b border-neutral-100 hover:bg-neutral-50">
+            <td class="px-3 py-2 tabular-nums text-neutral-500">{p.id}</td>
+            <td class="px-3 py-2">
+                <A href=href attr:class="font-medium hover:underline">{p.title}</A>
+                {p.has_variants.then(|| view! { <span class="ml-2 text-xs text-neutral-500">"variants"</span> })}
+            </td>
+            <td class="px-3 py-2 text-right tabular-nums">{p.base_price.to_string()}</td>
+            <td class="px-3 py-2 text-right tabular-nums">{price(p.shopee_price)}</td>
+            <td class="px-3 py-2 text-right tabular-nums">{price(p.tiktok_price)}</td>
+            <td class="px-3 py-2"><StatusBadge status=p.status/></td>
+        </tr>
+    }
+}
+
+#[component]
+fn ProductCard(p: ProductSummary) -> impl IntoView {
+    let href = format!("/dashboard/products/{}", p.id);
+    view! {
+        <li class="rounded-xl border border-neutral-200 bg-white p-4">
+            <div class="flex items-start justify-between gap-2">
+                <A href=href attr:class="font-medium leading-snug hover:underline">{p.title}</A>
+                <StatusBadge status=p.status/>
+            </div>
+            <dl class="mt-2 grid grid-cols-3 gap-2 text-xs">
+                <div><dt class="text-neutral-500">"Master"</dt><dd class="tabular-nums">{p.base_price.to_string()}</dd></div>
+                <div><dt class="text-neutral-500">"Shopee"</dt><dd class="tabular-nums">{price(p.shopee_price)}</dd></div>
+                <div><dt class="text-neutral-500">"TikTok"</dt><dd class="tabular-nums">{price(p.tiktok_price)}</dd></div>
+            </dl>
+            <p class="mt-1 text-xs text-neutral-400">"#" {p.id} " · " {p.sku}</p>
+        </li>
+    }
+}

@@ -1,0 +1,15 @@
+//! SyncStore's schema, as SeaORM migrations. Each migration is plain SQL: PostgreSQL is
+//! the only database SyncStore runs on, and SQL says exactly which indexes exist.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_catalog::Migration)]
+    }
+}

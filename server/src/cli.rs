@@ -1,0 +1,145 @@
+//! The `syncstore` command line (SPEC §2).
+
+use std::path::PathBuf;
+
+use app::api::Role;
+use clap::{Args, Parser, Subcommand};
+
+use crate::catalog::{csv_format, demo};
+use crate::config::Settings;
+use crate::db::{self, catalog, users};
+use crate::startup::{AppState, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "syncstore",
+    about = "Keeps a master catalog in sync with Shopee and TikTok Shop"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the dashboard and the JSON API.
+    Serve {
+        /// Do not run a queue worker inside this process (for when separate
+        /// `syncstore worker` processes do the work).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Create the database if needed and apply every migration.
+    Migrate,
+    /// Import, export or generate the master catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// Import products from a CSV file (docs/catalog-format.md); all or nothing.
+    Import { file: PathBuf },
+    /// Write the whole catalog as CSV to standard output.
+    Export,
+    /// Load the deterministic demo catalog.
+    Demo {
+        #[arg(long, default_value_t = demo::DEMO_COUNT)]
+        count: usize,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add(UserAdd),
+}
+
+#[derive(Args)]
+pub struct UserAdd {
+    #[arg(long)]
+    email: String,
+    #[arg(long, value_parser = ["owner", "operator"])]
+    role: String,
+    #[arg(long)]
+    password: String,
+    /// Succeed without changes when the user already exists.
+    #[arg(long)]
+    if_missing: bool,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    match cli.command {
+        Command::Serve { no_worker: _ } => {
+            let state = AppState::connect(settings).await?;
+            let app = Application::build(state).await?;
+            tracing::info!("SyncStore listening on http://{}", app.addr());
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            db::connect_and_migrate(&settings.database_url).await?;
+            eprintln!("database is up to date");
+        }
+        Command::Catalog(command) => run_catalog(settings, command).await?,
+        Command::User(UserCommand::Add(args)) => {
+            let db = db::connect_and_migrate(&settings.database_url).await?;
+            let role = Role::parse(&args.role).expect("clap allows only owner and operator");
+            match users::create_user(&db, &args.email, role, &args.password).await {
+                Ok(user) => eprintln!("created {} ({})", user.email, user.role.as_str()),
+                Err(users::UserError::Exists(email)) if args.if_missing => {
+                    eprintln!("{email} already exists")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_catalog(settings: Settings, command: CatalogCommand) -> anyhow::Result<()> {
+    let public_url = settings.public_url.clone();
+    let db = db::connect_and_migrate(&settings.database_url).await?;
+    let progress = |done: usize| eprint!("\rstored {done} products");
+    match command {
+        CatalogCommand::Import { file } => {
+            let reader = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+            let products = match csv_format::read_catalog(reader) {
+                Ok(p) => p,
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}: {e}", file.display());
+                    }
+                    anyhow::bail!("{} problem(s) found; nothing was imported", errors.len());
+                }
+            };
+            let summary = catalog::import_products(&db, &products, &progress).await?;
+            eprintln!(
+                "\nimported {} products ({} new, {} updated)",
+                products.len(),
+                summary.created,
+                summary.updated
+            );
+        }
+        CatalogCommand::Export => {
+            let products = catalog::export_products(&db).await?;
+            csv_format::write_catalog(std::io::stdout().lock(), &products)?;
+        }
+        CatalogCommand::Demo { count } => {
+            if count == 0 || count > 200_000 {
+                anyhow::bail!("--count must be between 1 and 200000");
+            }
+            let products = demo::demo_catalog(count, &public_url);
+            let summary = catalog::import_products(&db, &products, &progress).await?;
+            eprintln!(
+                "\ndemo catalog loaded: {} new, {} updated",
+                summary.created, summary.updated
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Turns the environment (and `.env`, if present) into typed [`Settings`].
+
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub redis_url: String,
+    pub addr: SocketAddr,
+    /// Key for sessions and for encrypting marketplace tokens at rest.
+    pub secret: String,
+    /// Namespace for every Redis key, so tests and several installs can share one Redis.
+    pub redis_prefix: String,
+    /// Where the browser reaches SyncStore; demo image URLs are built from it.
+    pub public_url: String,
+    /// The directory cargo-leptos built the site into (`/pkg`, favicon).
+    pub site_root: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name} is not valid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+const DEV_SECRET: &str = "syncstore-development-secret-do-not-use-in-production";
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let _ = dotenvy::dotenv();
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+        let addr_text = var("SYNCSTORE_ADDR", "127.0.0.1:3000");
+        let addr: SocketAddr = addr_text.parse().map_err(|e| ConfigError {
+            name: "SYNCSTORE_ADDR",
+            reason: format!("{e} (expected HOST:PORT such as 127.0.0.1:3000)"),
+        })?;
+        let secret = match std::env::var("SYNCSTORE_SECRET") {
+            Ok(s) if s.len() >= 32 => s,
+            Ok(_) => {
+                return Err(ConfigError {
+                    name: "SYNCSTORE_SECRET",
+                    reason: "must be at least 32 characters".into(),
+                })
+            }
+            Err(_) => {
+                tracing::warn!("SYNCSTORE_SECRET is not set; using the development secret");
+                DEV_SECRET.to_string()
+            }
+        };
+        Ok(Settings {
+            database_url: var(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/syncstore",
+            ),
+            redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
+            public_url: var("SYNCSTORE_PUBLIC_URL", &format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_string(),
+            addr,
+            secret,
+            redis_prefix: var("SYNCSTORE_REDIS_PREFIX", "syncstore:"),
+            site_root: var("LEPTOS_SITE_ROOT", "target/site"),
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! The HTTP surface: JSON API, auth forms, media and the Leptos dashboard.
+
+pub mod auth;
+pub mod error;
+pub mod media;
+pub mod products;
+
+use std::sync::Arc;
+
+use app::api::ssr::{Dashboard, SharedDashboard};
+use app::api::{ProductDetail, ProductList};
+use app::{shell, App};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::db::catalog;
+use crate::redis::RedisSessionStore;
+use crate::startup::AppState;
+
+/// The dashboard's server functions, answered from Postgres.
+struct DbDashboard(AppState);
+
+#[async_trait::async_trait]
+impl Dashboard for DbDashboard {
+    async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String> {
+        catalog::list_products(&self.0.db, page, q)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing products failed");
+                "the catalog could not be loaded; try again".to_string()
+            })
+    }
+
+    async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String> {
+        catalog::product_detail(&self.0.db, id).await.map_err(|e| {
+            tracing::error!(error = %e, "loading product failed");
+            "the product could not be loaded; try again".to_string()
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let dashboard: SharedDashboard = Arc::new(DbDashboard(state.clone()));
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(RedisSessionStore::new(
+        state.redis.clone(),
+        &state.settings.redis_prefix,
+    ))
+    .with_name("syncstore_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(state.settings.public_url.starts_with("https://"))
+    .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+
+    let api = Router::new()
+        .route("/api/auth/login", post(auth::api_login))
+        .route("/api/auth/logout", post(auth::api_logout))
+        .route("/api/products", get(products::list))
+        .route("/api/products/{id}", get(products::detail))
+        .route("/login", post(auth::form_login))
+        .route("/logout", post(auth::form_logout));
+
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .merge(api)
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(dashboard.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn(auth::reject_cross_site))
+        .route("/media/demo/{sku}/{file}", get(media::demo_image))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,10 @@
+//! SyncStore's server: HTTP, database, Redis, catalog and the command line.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod redis;
+pub mod startup;
+pub mod telemetry;

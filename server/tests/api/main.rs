@@ -1,0 +1,7 @@
+//! Integration tests: the real application over HTTP, real Postgres and Redis.
+
+mod auth;
+mod catalog;
+mod pages;
+mod products;
+mod support;

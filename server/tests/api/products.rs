@@ -1,0 +1,148 @@
+use serde_json::json;
+use syncstore::catalog::demo::demo_catalog;
+
+use crate::support::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn the_product_list_pages_by_50_and_searches_titles() {
+    let app = spawn_app().await;
+    app.import(&demo_catalog(120, "http://img.test")).await;
+    app.login().await;
+
+    let (status, body) = app.get_json("/api/products").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["total"], json!(120));
+    assert_eq!(body["page"], json!(1));
+    assert_eq!(body["per_page"], json!(50));
+    let items = body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 50);
+    let first = &items[0];
+    for field in [
+        "id",
+        "sku",
+        "title",
+        "base_price",
+        "shopee_price",
+        "tiktok_price",
+        "status",
+        "has_variants",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}: {first}");
+    }
+    assert_eq!(first["status"], json!("not_synced"));
+
+    let (_, last) = app.get_json("/api/products?page=3").await;
+    assert_eq!(last["items"].as_array().unwrap().len(), 20);
+    let (_, beyond) = app.get_json("/api/products?page=4").await;
+    assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
+
+    let (_, found) = app.get_json("/api/products?q=kaos%20POLOS").await;
+    let titles: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert!(!titles.is_empty());
+    assert!(
+        titles
+            .iter()
+            .all(|t| t.to_lowercase().contains("kaos polos")),
+        "{titles:?}"
+    );
+    assert_eq!(found["total"], json!(titles.len()));
+}
+
+#[tokio::test]
+async fn bad_page_numbers_are_validation_errors() {
+    let app = spawn_app().await;
+    app.login().await;
+    for page in ["-1", "0", "abc", "99999999999999999999999", "1.5"] {
+        let (status, body) = app.get_json(&format!("/api/products?page={page}")).await;
+        assert_eq!(status, 400, "page={page}");
+        assert_error(&body, "VALIDATION_ERROR");
+    }
+}
+
+#[tokio::test]
+async fn hostile_search_text_is_harmless() {
+    let app = spawn_app().await;
+    app.import(&demo_catalog(10, "http://img.test")).await;
+    app.login().await;
+
+    let long = "a".repeat(10_000);
+    let (status, body) = app.get_json(&format!("/api/products?q={long}")).await;
+    assert_eq!(status, 400);
+    assert_error(&body, "VALIDATION_ERROR");
+
+    for q in [
+        "'; DROP TABLE products; --",
+        "<script>alert(1)</script>",
+        "100%",
+        "_",
+        "\\",
+    ] {
+        let url = format!("/api/products?q={}", urlencoding::encode(q));
+        let (status, body) = app.get_json(&url).await;
+        assert_eq!(status, 200, "{q}");
+        assert_eq!(body["total"], json!(0), "{q} matched: {body}");
+    }
+    let (_, all) = app.get_json("/api/products").await;
+    assert_eq!(all["total"], json!(10), "the catalog is intact");
+}
+
+#[tokio::test]
+async fn a_product_shows_its_master_fields_variants_and_empty_mappings() {
+    let app = spawn_app().await;
+    let catalog = demo_catalog(30, "http://img.test");
+    app.import(&catalog).await;
+    app.login().await;
+    let (_, list) = app.get_json("/api/products?page=1").await;
+    let with_variants = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["has_variants"] == json!(true))
+        .unwrap();
+    let id = with_variants["id"].as_i64().unwrap();
+
+    let (status, p) = app.get_json(&format!("/api/products/{id}")).await;
+    assert_eq!(status, 200);
+    let master = catalog
+        .iter()
+        .find(|c| c.sku == p["sku"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(p["title"], json!(master.title));
+    assert_eq!(p["base_price"], json!(master.base_price.0));
+    assert_eq!(
+        p["weight_kg"].as_f64().unwrap(),
+        f64::from(master.weight_g) / 1000.0
+    );
+    assert_eq!(p["images"], json!(master.images));
+    let variants = p["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), master.variants.len());
+    assert_eq!(variants[0]["sku"], json!(master.variants[0].sku));
+    assert_eq!(variants[0]["options"], json!(master.variants[0].options));
+    assert_eq!(
+        variants[0]["base_price"],
+        json!(master.variants[0].base_price.0)
+    );
+    assert_eq!(p["mappings"], json!({"shopee": null, "tiktok": null}));
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_product_ids_are_404_invalid_product() {
+    let app = spawn_app().await;
+    app.login().await;
+    for id in [
+        "999999",
+        "abc",
+        "-1",
+        "99999999999999999999999",
+        "1%27%20OR%201=1",
+    ] {
+        let (status, body) = app.get_json(&format!("/api/products/{id}")).await;
+        assert_eq!(status, 404, "{id}");
+        assert_error(&body, "INVALID_PRODUCT");
+    }
+}

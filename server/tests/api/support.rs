@@ -1,0 +1,122 @@
+//! `spawn_app`: the real SyncStore on a random port, against a fresh, migrated database
+//! and a fresh Redis key prefix.
+
+use rand::Rng;
+use sea_orm::DatabaseConnection;
+use serde_json::{json, Value};
+use syncstore::catalog::NewProduct;
+use syncstore::config::Settings;
+use syncstore::db::{catalog, users};
+use syncstore::startup::{AppState, Application};
+
+pub const OWNER_EMAIL: &str = "owner@syncstore.test";
+pub const OWNER_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    /// A client that keeps cookies, like a browser.
+    pub client: reqwest::Client,
+}
+
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_SERVER")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn test_settings() -> Settings {
+    let id: u64 = rand::thread_rng().gen();
+    let name = format!("syncstore_test_{id:016x}");
+    Settings {
+        database_url: format!("{}/{name}", server_url()),
+        redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        secret: "test-secret-that-is-at-least-32-characters".into(),
+        redis_prefix: format!("test:{name}:"),
+        public_url: "http://127.0.0.1:0".into(),
+        site_root: "target/site".into(),
+    }
+}
+
+/// A fresh, migrated database without a running server.
+pub async fn fresh_db() -> DatabaseConnection {
+    AppState::connect(test_settings())
+        .await
+        .expect("connect to Postgres and Redis")
+        .db
+}
+
+pub async fn spawn_app() -> TestApp {
+    let settings = test_settings();
+    let state = AppState::connect(settings.clone())
+        .await
+        .expect("connect to Postgres and Redis");
+    users::create_user(
+        &state.db,
+        OWNER_EMAIL,
+        app::api::Role::Owner,
+        OWNER_PASSWORD,
+    )
+    .await
+    .unwrap();
+    let db = state.db.clone();
+    let application = Application::build(state).await.expect("bind");
+    let base = format!("http://{}", application.addr());
+    tokio::spawn(application.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { base, db, client }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&self) {
+        let res = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            200,
+            "login failed: {}",
+            res.text().await.unwrap()
+        );
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let res = self.client.get(self.url(path)).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn import(&self, products: &[NewProduct]) {
+        catalog::import_products(&self.db, products, &|_| {})
+            .await
+            .unwrap();
+    }
+}
+
+/// Asserts the SPEC's error body: `{"success": false, "error": {"code", "message"}}`.
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["success"], json!(false), "{body}");
+    assert_eq!(body["error"]["code"], json!(code), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+pub fn sample_csv() -> &'static str {
+    include_str!("../../../docs/catalog-sample.csv")
+}
