@@ -49,6 +49,9 @@ pub enum CatalogCommand {
     Demo {
         #[arg(long, default_value_t = demo::DEMO_COUNT)]
         count: usize,
+        /// Leave a catalog that already has products untouched.
+        #[arg(long)]
+        if_empty: bool,
     },
 }
 
@@ -129,9 +132,14 @@ async fn run_catalog(settings: Settings, command: CatalogCommand) -> anyhow::Res
             let products = catalog::export_products(&db).await?;
             csv_format::write_catalog(std::io::stdout().lock(), &products)?;
         }
-        CatalogCommand::Demo { count } => {
+        CatalogCommand::Demo { count, if_empty } => {
             if count == 0 || count > 200_000 {
                 anyhow::bail!("--count must be between 1 and 200000");
+            }
+            let existing = catalog::count_products(&db).await?;
+            if if_empty && existing > 0 {
+                eprintln!("the catalog already has {existing} products; demo catalog not loaded");
+                return Ok(());
             }
             let products = demo::demo_catalog(count, &public_url);
             let summary = catalog::import_products(&db, &products, &progress).await?;

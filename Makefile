@@ -1,0 +1,44 @@
+# SyncStore: `make run` and `make test` work on a fresh Debian/Ubuntu machine (README.md).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export LEPTOS_SITE_ROOT := target/site
+
+DEMO_EMAIL ?= owner@syncstore.local
+DEMO_PASSWORD ?= syncstore-demo
+ADDR ?= $(or $(SYNCSTORE_ADDR),127.0.0.1:3000)
+
+.PHONY: run test build bench deps services unit e2e lint clean-test-dbs
+
+deps:
+	@scripts/deps.sh
+
+services:
+	@scripts/services.sh
+
+build: deps
+	cargo leptos build --release
+	cargo build --release --workspace --bins
+
+run: build services
+	target/release/syncstore migrate
+	target/release/syncstore user add --email $(DEMO_EMAIL) --role owner --password $(DEMO_PASSWORD) --if-missing
+	SYNCSTORE_PUBLIC_URL=http://$(ADDR) target/release/syncstore catalog demo --if-empty
+	@echo
+	@echo "  SyncStore: http://$(ADDR)/login"
+	@echo "  Demo owner: $(DEMO_EMAIL) / $(DEMO_PASSWORD)"
+	@echo
+	SYNCSTORE_ADDR=$(ADDR) target/release/syncstore serve
+
+test: deps services clean-test-dbs
+	cargo leptos build
+	cargo nextest run --workspace --no-fail-fast
+	end2end/run.sh target/debug/syncstore
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Databases left by earlier test runs (each integration test makes its own).
+clean-test-dbs: services
+	@psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'syncstore_test_%'" \
+		| while read -r db; do dropdb -h 127.0.0.1 -U postgres --if-exists "$$db"; done

@@ -1,0 +1,52 @@
+import { test as base, expect, Page } from "@playwright/test";
+
+/** Every test fails on a browser console error, an uncaught exception or a failed request. */
+/** The one URL the tests visit expecting a 404. */
+export const EXPECTED_404 = "/dashboard/products/424242";
+
+export const test = base.extend<{ problems: string[] }>({
+  problems: [
+    async ({ page }, use) => {
+      const problems: string[] = [];
+      // A test may visit a page that is meant to answer 404; the browser logs that too.
+      let expected404s = 0;
+      page.on("console", (msg) => {
+        if (msg.type() !== "error") return;
+        if (expected404s > 0 && msg.text().includes("status of 404")) {
+          expected404s -= 1;
+          return;
+        }
+        problems.push(`console: ${msg.text()}`);
+      });
+      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+      page.on("requestfailed", (req) => {
+        // Navigations abort their predecessors' requests; that is not a failure.
+        if (req.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${req.url()}`);
+      });
+      page.on("response", (res) => {
+        if (res.status() === 404 && res.url().includes(EXPECTED_404)) expected404s += 1;
+        else if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+      });
+      await use(problems);
+      expect(problems, "browser problems").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+export async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+export async function signIn(page: Page, next = "/dashboard/products") {
+  await page.goto(next);
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await hydrated(page);
+  await page.getByLabel("Email").fill(process.env.E2E_EMAIL!);
+  await page.getByLabel("Password").fill(process.env.E2E_PASSWORD!);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(new RegExp(next.replace(/[?]/g, "\\?") + "$"));
+  await hydrated(page);
+}

@@ -1,0 +1,61 @@
+import { test, expect, hydrated, signIn, EXPECTED_404 } from "./fixtures";
+
+test("a wrong password keeps the user on the login page with a message", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(process.env.E2E_EMAIL!);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("Email or password is wrong");
+});
+
+test("operators page through 4,147 products and search by title", async ({ page, isMobile }) => {
+  await signIn(page);
+  await expect(page.getByTestId("result-summary")).toHaveText("4147 products · page 1 of 83");
+  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  await expect(list).toBeVisible();
+  if (!isMobile) {
+    for (const column of ["ID", "Title", "Master Price", "Shopee Price", "TikTok Price", "Status"]) {
+      await expect(page.getByRole("columnheader", { name: column, exact: true })).toBeVisible();
+    }
+    await expect(page.locator("tbody tr")).toHaveCount(50);
+  } else {
+    await expect(list.locator("li")).toHaveCount(50);
+  }
+  await expect(list).toContainText(/Rp \d{1,3}(\.\d{3})+/);
+
+  await page.getByRole("link", { name: "Next" }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByTestId("result-summary")).toHaveText("4147 products · page 2 of 83");
+  await page.goBack();
+  await expect(page.getByTestId("result-summary")).toHaveText("4147 products · page 1 of 83");
+
+  await page.getByLabel("Search by title").fill("Serum Wajah");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/q=Serum/);
+  await expect(page.getByTestId("result-summary")).toContainText("products · page 1 of");
+  const titles = isMobile ? list.locator("li a") : list.locator("tbody td:nth-child(2) a");
+  await expect(titles.first()).toContainText("Serum Wajah");
+});
+
+test("opening a product shows its master fields and mappings", async ({ page, isMobile }) => {
+  await signIn(page, "/dashboard/products?q=Kaos%20Polos");
+  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  const first = list.getByRole("link").first();
+  const title = (await first.textContent())!.trim();
+  await first.click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/\d+$/);
+  await expect(page.getByTestId("product-title")).toHaveText(title);
+  await expect(page.getByTestId("base-price")).toHaveText(/^Rp \d{1,3}(\.\d{3})*$/);
+  await expect(page.getByTestId("gallery").locator("img")).not.toHaveCount(0);
+  await expect(page.getByTestId("mapping-shopee")).toContainText("Not Synced");
+  await expect(page.getByTestId("mapping-tiktok")).toContainText("Not Synced");
+  await expect(page.getByText("Tokopedia status")).toBeVisible();
+});
+
+test("an unknown product gets the 404 page", async ({ page }) => {
+  await signIn(page);
+  const res = await page.goto(EXPECTED_404);
+  expect(res?.status()).toBe(404);
+  await expect(page.getByTestId("not-found")).toContainText("This product does not exist");
+});
