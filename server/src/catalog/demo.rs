@@ -376,4 +376,30 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn every_demo_title_gets_in_band_seo_titles_on_both_platforms() {
+        use app::api::Platform;
+        use app::domain::similarity::normalize;
+        use app::domain::{seo_title, similarity, TitleLimits, SIMILARITY_BAND};
+        let catalog = demo_catalog(DEMO_COUNT, "http://localhost:3000");
+        let mut in_band = 0;
+        for p in &catalog {
+            let shopee = seo_title(
+                &p.title,
+                &p.category,
+                Platform::Shopee,
+                TitleLimits::SHOPEE_DEFAULT,
+            );
+            let tiktok = seo_title(&p.title, &p.category, Platform::Tiktok, TitleLimits::TIKTOK);
+            if let (Ok(s), Ok(t)) = (shopee, tiktok) {
+                let ok = SIMILARITY_BAND.contains(&similarity(&p.title, &s))
+                    && SIMILARITY_BAND.contains(&similarity(&p.title, &t))
+                    && normalize(&s) != normalize(&t);
+                in_band += usize::from(ok);
+            }
+        }
+        println!("SEO titles in band on both platforms: {in_band}/{DEMO_COUNT}");
+        assert_eq!(in_band, DEMO_COUNT);
+    }
 }
