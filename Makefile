@@ -3,11 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export LEPTOS_SITE_ROOT := target/site
 
-DEMO_EMAIL ?= owner@syncstore.local
-DEMO_PASSWORD ?= syncstore-demo
-ADDR ?= $(or $(SYNCSTORE_ADDR),127.0.0.1:3000)
-
-.PHONY: run test build bench deps services unit e2e lint clean-test-dbs
+.PHONY: run test build deps services lint clean-test-dbs
 
 deps:
 	@scripts/deps.sh
@@ -17,17 +13,10 @@ services:
 
 build: deps
 	cargo leptos build --release
-	cargo build --release --workspace --bins
+	cargo build --release -p sandbox
 
 run: build services
-	target/release/syncstore migrate
-	target/release/syncstore user add --email $(DEMO_EMAIL) --role owner --password $(DEMO_PASSWORD) --if-missing
-	SYNCSTORE_PUBLIC_URL=http://$(ADDR) target/release/syncstore catalog demo --if-empty
-	@echo
-	@echo "  SyncStore: http://$(ADDR)/login"
-	@echo "  Demo owner: $(DEMO_EMAIL) / $(DEMO_PASSWORD)"
-	@echo
-	SYNCSTORE_ADDR=$(ADDR) target/release/syncstore serve
+	@scripts/run.sh
 
 test: deps services clean-test-dbs
 	# Without the frontend crate: it would unify the browser (hydrate) features into app.

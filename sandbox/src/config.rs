@@ -1,0 +1,48 @@
+//! Credentials the sandbox accepts: the same environment variables SyncStore reads, with
+//! development defaults so both sides agree out of the box.
+
+#[derive(Debug, Clone)]
+pub struct ShopeeCredentials {
+    pub partner_id: u64,
+    pub partner_key: String,
+    pub shop_id: u64,
+    pub access_token: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub shopee: ShopeeCredentials,
+    /// Requests per second each Shopee shop may make before `error_rate_limit`.
+    pub shopee_qps: u32,
+    /// How the sandbox is reached; image URLs it hands out start with this.
+    pub public_url: String,
+}
+
+pub const DEV_SHOPEE_PARTNER_ID: u64 = 1_000_001;
+pub const DEV_SHOPEE_PARTNER_KEY: &str = "sandbox-shopee-partner-key";
+pub const DEV_SHOPEE_SHOP_ID: u64 = 2_000_001;
+pub const DEV_SHOPEE_ACCESS_TOKEN: &str = "sandbox-shopee-access-token";
+
+impl SandboxConfig {
+    pub fn from_env(public_url: String) -> SandboxConfig {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        SandboxConfig {
+            shopee: ShopeeCredentials {
+                partner_id: var("SHOPEE_PARTNER_ID")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(DEV_SHOPEE_PARTNER_ID),
+                partner_key: var("SHOPEE_PARTNER_KEY")
+                    .unwrap_or_else(|| DEV_SHOPEE_PARTNER_KEY.into()),
+                shop_id: var("SHOPEE_SHOP_ID")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(DEV_SHOPEE_SHOP_ID),
+                access_token: var("SHOPEE_ACCESS_TOKEN")
+                    .unwrap_or_else(|| DEV_SHOPEE_ACCESS_TOKEN.into()),
+            },
+            shopee_qps: var("SANDBOX_SHOPEE_QPS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(50),
+            public_url,
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Injected faults and the admin endpoints: `/_sandbox/faults`, `/_sandbox/stats`,
+//! `/_sandbox/reset`.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::store::Sandbox;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultMode {
+    #[default]
+    None,
+    RateLimit,
+    ServerError,
+    Timeout,
+    Disconnect,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fault {
+    pub mode: FaultMode,
+    pub probability: f64,
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultTarget {
+    Shopee,
+    Tiktok,
+    All,
+}
+
+#[derive(Deserialize)]
+pub struct FaultRequest {
+    platform: FaultTarget,
+    mode: FaultMode,
+    #[serde(default = "one")]
+    probability: f64,
+    #[serde(default)]
+    latency_ms: u64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+pub async fn set_faults(State(sandbox): State<Sandbox>, body: axum::body::Bytes) -> Response {
+    let request: FaultRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": e.to_string()})),
+            )
+                .into_response()
+        }
+    };
+    if !(0.0..=1.0).contains(&request.probability) || request.latency_ms > 120_000 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "probability must be 0.0-1.0 and latency_ms at most 120000"})),
+        )
+            .into_response();
+    }
+    let fault = Fault {
+        mode: request.mode,
+        probability: request.probability,
+        latency_ms: request.latency_ms,
+    };
+    let mut state = sandbox.lock();
+    if matches!(request.platform, FaultTarget::Shopee | FaultTarget::All) {
+        state.shopee.fault = fault;
+    }
+    if matches!(request.platform, FaultTarget::Tiktok | FaultTarget::All) {
+        state.tiktok_fault = fault;
+    }
+    Json(json!({"ok": true})).into_response()
+}
+
+pub async fn stats(State(sandbox): State<Sandbox>) -> Json<serde_json::Value> {
+    let state = sandbox.lock();
+    Json(json!({
+        "shopee": {
+            "requests": state.shopee.stats.requests,
+            "listings": state.shopee.live_listings(),
+            "rejected_signatures": state.shopee.stats.rejected_signatures,
+        },
+        "tiktok": {"requests": 0, "listings": 0, "rejected_signatures": 0},
+    }))
+}
+
+pub async fn reset(State(sandbox): State<Sandbox>) -> Json<serde_json::Value> {
+    sandbox.reset();
+    Json(json!({"ok": true}))
+}
+
+/// What an injected fault does to one request, decided before the handler runs.
+pub enum FaultEffect {
+    Proceed,
+    RateLimited,
+    ServerError,
+    Hang,
+    Disconnect,
+}
+
+pub async fn apply(fault: Fault) -> FaultEffect {
+    if fault.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
+    }
+    if fault.mode == FaultMode::None || rand::random::<f64>() >= fault.probability {
+        return FaultEffect::Proceed;
+    }
+    match fault.mode {
+        FaultMode::None => FaultEffect::Proceed,
+        FaultMode::RateLimit => FaultEffect::RateLimited,
+        FaultMode::ServerError => FaultEffect::ServerError,
+        FaultMode::Timeout => FaultEffect::Hang,
+        FaultMode::Disconnect => FaultEffect::Disconnect,
+    }
+}
+
+/// A response whose body fails after the headers: the client sees the connection drop.
+pub fn disconnect() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox disconnect",
+        ))
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+/// Long enough that any client gives up first.
+pub async fn hang() -> Response {
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    StatusCode::GATEWAY_TIMEOUT.into_response()
+}

@@ -1,0 +1,75 @@
+//! The sandbox's in-memory state: listings, uploaded images, counters and faults.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::config::SandboxConfig;
+use crate::faults::Fault;
+use crate::shopee::model::ShopeeItem;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub requests: u64,
+    pub rejected_signatures: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredImage {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+}
+
+#[derive(Debug, Default)]
+pub struct ShopeeState {
+    pub items: BTreeMap<u64, ShopeeItem>,
+    pub images: HashMap<String, StoredImage>,
+    pub next_id: u64,
+    pub stats: Stats,
+    pub fault: Fault,
+    /// Requests per shop in the current second: (unix second, count).
+    pub rate: HashMap<u64, (u64, u32)>,
+}
+
+impl ShopeeState {
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        // Realistic-looking ids, unique per sandbox run.
+        20_000_000_000 + self.next_id
+    }
+
+    pub fn live_listings(&self) -> usize {
+        self.items.len()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub shopee: ShopeeState,
+    pub tiktok_fault: Fault,
+}
+
+#[derive(Clone)]
+pub struct Sandbox {
+    state: Arc<Mutex<State>>,
+    pub config: Arc<SandboxConfig>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Sandbox {
+        Sandbox {
+            state: Arc::new(Mutex::new(State::default())),
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn reset(&self) {
+        *self.lock() = State::default();
+    }
+}
