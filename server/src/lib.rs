@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod marketplace;
 pub mod redis;
 pub mod startup;
 pub mod telemetry;

@@ -4,4 +4,5 @@ mod auth;
 mod catalog;
 mod pages;
 mod products;
+mod shopee_client;
 mod support;

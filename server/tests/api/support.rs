@@ -120,3 +120,66 @@ pub fn assert_error(body: &Value, code: &str) {
 pub fn sample_csv() -> &'static str {
     include_str!("../../../docs/catalog-sample.csv")
 }
+
+/// The marketplace sandbox on a random port, with its development credentials.
+pub struct SandboxHandle {
+    pub base: String,
+    pub shopee: syncstore::marketplace::shopee::ShopeeCredentials,
+    admin: reqwest::Client,
+}
+
+pub async fn sandbox() -> SandboxHandle {
+    use sandbox::config::{
+        SandboxConfig, DEV_SHOPEE_ACCESS_TOKEN, DEV_SHOPEE_PARTNER_ID, DEV_SHOPEE_PARTNER_KEY,
+        DEV_SHOPEE_SHOP_ID,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = SandboxConfig::from_env(base.clone());
+    config.shopee.partner_id = DEV_SHOPEE_PARTNER_ID;
+    config.shopee.partner_key = DEV_SHOPEE_PARTNER_KEY.into();
+    config.shopee.shop_id = DEV_SHOPEE_SHOP_ID;
+    config.shopee.access_token = DEV_SHOPEE_ACCESS_TOKEN.into();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            sandbox::router(sandbox::store::Sandbox::new(config)),
+        )
+        .await
+    });
+    SandboxHandle {
+        shopee: syncstore::marketplace::shopee::ShopeeCredentials {
+            base_url: base.clone(),
+            partner_id: DEV_SHOPEE_PARTNER_ID,
+            partner_key: DEV_SHOPEE_PARTNER_KEY.into(),
+            shop_id: DEV_SHOPEE_SHOP_ID,
+            access_token: DEV_SHOPEE_ACCESS_TOKEN.into(),
+        },
+        base,
+        admin: reqwest::Client::new(),
+    }
+}
+
+impl SandboxHandle {
+    pub async fn fault(&self, platform: &str, mode: &str) {
+        let res = self
+            .admin
+            .post(format!("{}/_sandbox/faults", self.base))
+            .json(&json!({"platform": platform, "mode": mode, "probability": 1.0}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.admin
+            .get(format!("{}/_sandbox/stats", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}

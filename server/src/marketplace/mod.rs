@@ -1,0 +1,7 @@
+//! Clients for the marketplaces SyncStore lists on. Each speaks its platform's real wire
+//! protocol and reports failures as one [`MarketplaceError`].
+
+pub mod error;
+pub mod shopee;
+
+pub use error::MarketplaceError;
