@@ -94,7 +94,11 @@ pub async fn stats(State(sandbox): State<Sandbox>) -> Json<serde_json::Value> {
             "listings": state.shopee.live_listings(),
             "rejected_signatures": state.shopee.stats.rejected_signatures,
         },
-        "tiktok": {"requests": 0, "listings": 0, "rejected_signatures": 0},
+        "tiktok": {
+            "requests": state.tiktok.stats.requests,
+            "listings": state.tiktok.products.len(),
+            "rejected_signatures": state.tiktok.stats.rejected_signatures,
+        },
     }))
 }
 

@@ -1,11 +1,12 @@
-//! The marketplace sandbox: an offline stand-in for Shopee Open Platform v2 (and, next,
-//! TikTok Shop 202309) on one port. It shares no code with SyncStore's clients, so the
+//! The marketplace sandbox: an offline stand-in for Shopee Open Platform v2 and TikTok
+//! Shop 202309 on one port. It shares no code with SyncStore's clients, so the
 //! two readings of the documentation check each other.
 
 pub mod config;
 pub mod faults;
 pub mod shopee;
 pub mod store;
+pub mod tiktok;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -16,6 +17,7 @@ use store::Sandbox;
 pub fn router(sandbox: Sandbox) -> Router {
     Router::new()
         .merge(shopee::router())
+        .merge(tiktok::router())
         .route("/_sandbox/faults", post(faults::set_faults))
         .route("/_sandbox/stats", get(faults::stats))
         .route("/_sandbox/reset", post(faults::reset))

@@ -43,8 +43,28 @@ impl ShopeeState {
 }
 
 #[derive(Debug, Default)]
+pub struct TiktokState {
+    pub products: BTreeMap<String, crate::tiktok::model::TiktokProduct>,
+    pub images: HashMap<String, StoredImage>,
+    /// `idempotency_key` → the product it created, so a retried create returns it.
+    pub idempotency: HashMap<String, String>,
+    pub next_id: u64,
+    pub stats: Stats,
+    /// Requests per (API path) in the current second: (unix second, count).
+    pub rate: HashMap<String, (u64, u32)>,
+}
+
+impl TiktokState {
+    pub fn next_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("{}", 1_729_000_000_000_000_000u64 + self.next_id)
+    }
+}
+
+#[derive(Debug, Default)]
 pub struct State {
     pub shopee: ShopeeState,
+    pub tiktok: TiktokState,
     pub tiktok_fault: Fault,
 }
 
