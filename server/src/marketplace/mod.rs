@@ -3,5 +3,6 @@
 
 pub mod error;
 pub mod shopee;
+pub mod tiktok;
 
 pub use error::MarketplaceError;

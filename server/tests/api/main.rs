@@ -6,3 +6,4 @@ mod pages;
 mod products;
 mod shopee_client;
 mod support;
+mod tiktok_client;

@@ -125,14 +125,12 @@ pub fn sample_csv() -> &'static str {
 pub struct SandboxHandle {
     pub base: String,
     pub shopee: syncstore::marketplace::shopee::ShopeeCredentials,
+    pub tiktok: syncstore::marketplace::tiktok::TiktokCredentials,
     admin: reqwest::Client,
 }
 
 pub async fn sandbox() -> SandboxHandle {
-    use sandbox::config::{
-        SandboxConfig, DEV_SHOPEE_ACCESS_TOKEN, DEV_SHOPEE_PARTNER_ID, DEV_SHOPEE_PARTNER_KEY,
-        DEV_SHOPEE_SHOP_ID,
-    };
+    use sandbox::config::*;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = SandboxConfig::from_env(base.clone());
@@ -140,6 +138,14 @@ pub async fn sandbox() -> SandboxHandle {
     config.shopee.partner_key = DEV_SHOPEE_PARTNER_KEY.into();
     config.shopee.shop_id = DEV_SHOPEE_SHOP_ID;
     config.shopee.access_token = DEV_SHOPEE_ACCESS_TOKEN.into();
+    config.tiktok = TiktokCredentials {
+        app_key: DEV_TIKTOK_APP_KEY.into(),
+        app_secret: DEV_TIKTOK_APP_SECRET.into(),
+        shop_cipher: DEV_TIKTOK_SHOP_CIPHER.into(),
+        access_token: DEV_TIKTOK_ACCESS_TOKEN.into(),
+    };
+    // Tests read listings back at once; the audit passes immediately.
+    config.tiktok_audit_ms = 0;
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -154,6 +160,13 @@ pub async fn sandbox() -> SandboxHandle {
             partner_key: DEV_SHOPEE_PARTNER_KEY.into(),
             shop_id: DEV_SHOPEE_SHOP_ID,
             access_token: DEV_SHOPEE_ACCESS_TOKEN.into(),
+        },
+        tiktok: syncstore::marketplace::tiktok::TiktokCredentials {
+            base_url: base.clone(),
+            app_key: DEV_TIKTOK_APP_KEY.into(),
+            app_secret: DEV_TIKTOK_APP_SECRET.into(),
+            shop_cipher: DEV_TIKTOK_SHOP_CIPHER.into(),
+            access_token: DEV_TIKTOK_ACCESS_TOKEN.into(),
         },
         base,
         admin: reqwest::Client::new(),
