@@ -17,6 +17,11 @@ SYNCSTORE_PUBLIC_URL=${SYNCSTORE_PUBLIC_URL:-http://$addr} target/release/syncst
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 if [ -z "${SHOPEE_PARTNER_KEY:-}" ] && [ -z "${TIKTOK_APP_SECRET:-}" ]; then
+  # The sandbox's development credentials (docs/sandbox.md), shared by both sides.
+  export SHOPEE_PARTNER_ID=1000001 SHOPEE_PARTNER_KEY=sandbox-shopee-partner-key \
+    SHOPEE_SHOP_ID=2000001 SHOPEE_ACCESS_TOKEN=sandbox-shopee-access-token \
+    TIKTOK_APP_KEY=sandboxappkey TIKTOK_APP_SECRET=sandbox-tiktok-app-secret \
+    TIKTOK_SHOP_CIPHER=ROW_sandboxcipher TIKTOK_ACCESS_TOKEN=sandbox-tiktok-access-token
   target/release/syncstore-sandbox --addr "$sandbox_addr" &
   pids+=($!)
   export SHOPEE_BASE_URL="http://$sandbox_addr" TIKTOK_BASE_URL="http://$sandbox_addr"
