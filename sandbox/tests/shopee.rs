@@ -450,3 +450,84 @@ async fn injected_faults_reach_the_client_and_reset_clears_them() {
         json!({"min_limit": 20, "max_limit": 120})
     );
 }
+
+#[tokio::test]
+async fn an_item_is_edited_restocked_unlisted_and_given_more_models() {
+    let shop = spawn(100).await;
+    let images = vec![shop.upload_png().await];
+    let (_, created) = shop.post("product/add_item", item(&images)).await;
+    let item_id = created["response"]["item_id"].as_u64().unwrap();
+
+    let (_, edited) = shop.post("product/update_item", json!({"item_id": item_id, "item_name": "Kaos Polos Cotton Combed 30s Lengan Pendek Fashion"})).await;
+    assert_eq!(edited["error"], "", "{edited}");
+    let (_, too_short) = shop
+        .post(
+            "product/update_item",
+            json!({"item_id": item_id, "item_name": "Kaos"}),
+        )
+        .await;
+    assert_eq!(too_short["error"], "error_item_name_is_too_short");
+    let (_, priced) = shop
+        .post(
+            "product/update_item",
+            json!({"item_id": item_id, "original_price": 1000}),
+        )
+        .await;
+    assert_eq!(
+        priced["error"], "error_param",
+        "price changes go through update_price"
+    );
+
+    let (_, stocked) = shop.post("product/update_stock", json!({"item_id": item_id, "stock_list": [{"model_id": 0, "seller_stock": [{"stock": 12}]}]})).await;
+    assert_eq!(stocked["response"]["success_list"][0]["stock"], 12);
+
+    let (_, unlisted) = shop.post("product/unlist_item", json!({"item_list": [{"item_id": item_id, "unlist": true}, {"item_id": 1, "unlist": true}]})).await;
+    assert_eq!(
+        unlisted["response"]["success_list"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(unlisted["response"]["failure_list"][0]["item_id"], 1);
+    let (_, listed) = shop
+        .get("product/get_item_list", "&page_size=10&item_status=UNLIST")
+        .await;
+    assert_eq!(listed["response"]["item"][0]["item_id"], item_id);
+
+    let (_, info) = shop
+        .get(
+            "product/get_item_base_info",
+            &format!("&item_id_list={item_id}"),
+        )
+        .await;
+    assert_eq!(
+        info["response"]["item_list"][0]["item_name"],
+        "Kaos Polos Cotton Combed 30s Lengan Pendek Fashion"
+    );
+    assert_eq!(
+        info["response"]["item_list"][0]["stock_info_v2"]["summary_info"]["total_available_stock"],
+        12
+    );
+
+    let (_, no_tiers) = shop.post("product/add_model", json!({"item_id": item_id, "model_list": [{"tier_index": [0], "original_price": 50000, "seller_stock": [{"stock": 1}]}]})).await;
+    assert_eq!(no_tiers["error"], "error_param");
+    shop.post("product/init_tier_variation", json!({
+        "item_id": item_id,
+        "standardise_tier_variation": [{"variation_name": "Warna", "variation_option_list": [{"variation_option_name": "Hitam"}, {"variation_option_name": "Putih"}]}],
+        "model": [{"tier_index": [0], "original_price": 50000, "model_sku": "A", "seller_stock": [{"stock": 1}]}],
+    })).await;
+    let (_, added) = shop.post("product/add_model", json!({"item_id": item_id, "model_list": [{"tier_index": [1], "original_price": 52000, "model_sku": "B", "seller_stock": [{"stock": 2}]}]})).await;
+    let model_id = added["response"]["model"][0]["model_id"].as_u64().unwrap();
+    let (_, renamed) = shop
+        .post(
+            "product/update_model",
+            json!({"item_id": item_id, "model": [{"model_id": model_id, "model_sku": "B-2"}]}),
+        )
+        .await;
+    assert_eq!(renamed["error"], "");
+    let (_, models) = shop
+        .get("product/get_model_list", &format!("&item_id={item_id}"))
+        .await;
+    assert_eq!(models["response"]["model"][1]["model_sku"], "B-2");
+}

@@ -607,3 +607,231 @@ pub async fn get_model_list(State(sb): State<Sandbox>, Query(p): Query<Params>) 
     )
     .await
 }
+
+pub async fn update_item(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(&sb, "/api/v2/product/update_item", &p, Signing::Shop, |state, shop| {
+        let body = body_json(&body)?;
+        let item_id = item_id_of(&body)?;
+        if body.get("original_price").is_some() || body.get("seller_stock").is_some() {
+            return Err(ShopeeError::param("update_item does not change price or stock; use update_price / update_stock"));
+        }
+        // Validate the item as it would be after the update, with add_item's rules.
+        let mut merged = {
+            let item = own_item(state, shop, item_id)?;
+            json!({
+                "item_name": item.name, "description": item.description, "original_price": item.price,
+                "weight": item.weight, "category_id": item.category_id, "image": {"image_id_list": item.image_ids},
+                "attribute_list": item.attributes, "logistic_info": item.logistics, "brand": item.brand,
+            })
+        };
+        for (k, v) in body.as_object().into_iter().flatten() {
+            if k != "item_id" {
+                merged[k] = v.clone();
+            }
+        }
+        validate_new_item(state, &merged)?;
+        let item = own_item(state, shop, item_id)?;
+        item.name = merged["item_name"].as_str().unwrap_or_default().to_string();
+        item.description = merged["description"].as_str().unwrap_or_default().to_string();
+        item.weight = merged["weight"].as_f64().unwrap_or(item.weight);
+        item.category_id = merged["category_id"].as_u64().unwrap_or(item.category_id);
+        item.image_ids = merged["image"]["image_id_list"].as_array().into_iter().flatten()
+            .filter_map(|v| v.as_str().map(str::to_string)).collect();
+        item.attributes = merged["attribute_list"].clone();
+        item.logistics = merged["logistic_info"].clone();
+        item.brand = merged["brand"].clone();
+        if let Some(sku) = body["item_sku"].as_str() {
+            item.item_sku = sku.to_string();
+        }
+        if let Some(d) = body.get("dimension") {
+            item.dimension = Some(d.clone());
+        }
+        if let Some(status) = body["item_status"].as_str() {
+            item.status = status.to_string();
+        }
+        item.update_time = now();
+        let mut echo = body.clone();
+        echo["item_id"] = json!(item_id);
+        Ok(echo)
+    })
+    .await
+}
+
+pub async fn update_stock(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(&sb, "/api/v2/product/update_stock", &p, Signing::Shop, |state, shop| {
+        let body = body_json(&body)?;
+        let item = own_item(state, shop, item_id_of(&body)?)?;
+        let list = body["stock_list"].as_array().filter(|l| (1..=50).contains(&l.len()))
+            .ok_or_else(|| ShopeeError::param("stock_list takes 1 to 50 entries"))?;
+        let (mut success, mut failure) = (Vec::new(), Vec::new());
+        for entry in list {
+            let model_id = entry["model_id"].as_u64().unwrap_or(0);
+            let stock = stock_of(entry);
+            if !(0..=999_999).contains(&stock) {
+                failure.push(json!({"model_id": model_id, "failed_reason": "Stock should be between 0 and 999999"}));
+                continue;
+            }
+            if model_id == 0 && !item.has_model() {
+                item.stock = stock;
+            } else if let Some(m) = item.models.iter_mut().find(|m| m.model_id == model_id) {
+                m.stock = stock;
+            } else {
+                failure.push(json!({"model_id": model_id, "failed_reason": "model not found"}));
+                continue;
+            }
+            success.push(json!({"model_id": model_id, "location_id": "IDZ", "stock": stock}));
+        }
+        item.update_time = now();
+        Ok(json!({"success_list": success, "failure_list": failure}))
+    })
+    .await
+}
+
+pub async fn unlist_item(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(
+        &sb,
+        "/api/v2/product/unlist_item",
+        &p,
+        Signing::Shop,
+        |state, shop| {
+            let body = body_json(&body)?;
+            let list = body["item_list"]
+                .as_array()
+                .filter(|l| (1..=50).contains(&l.len()))
+                .ok_or_else(|| ShopeeError::param("item_list takes 1 to 50 entries"))?;
+            let (mut success, mut failure) = (Vec::new(), Vec::new());
+            for entry in list {
+                let item_id = entry["item_id"].as_u64().unwrap_or(0);
+                let unlist = entry["unlist"].as_bool().unwrap_or(true);
+                match own_item(state, shop, item_id) {
+                    Ok(item) => {
+                        item.status = if unlist { "UNLIST" } else { "NORMAL" }.to_string();
+                        item.update_time = now();
+                        success.push(json!({"item_id": item_id, "unlist": unlist}));
+                    }
+                    Err(e) => failure.push(json!({"item_id": item_id, "failed_reason": e.message})),
+                }
+            }
+            Ok(json!({"success_list": success, "failure_list": failure}))
+        },
+    )
+    .await
+}
+
+pub async fn add_model(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(
+        &sb,
+        "/api/v2/product/add_model",
+        &p,
+        Signing::Shop,
+        |state, shop| {
+            let body = body_json(&body)?;
+            let item_id = item_id_of(&body)?;
+            let list = body["model_list"]
+                .as_array()
+                .filter(|l| (1..=50).contains(&l.len()))
+                .ok_or_else(|| ShopeeError::param("model_list takes 1 to 50 entries"))?
+                .clone();
+            let mut new_models = Vec::new();
+            for m in &list {
+                new_models.push(ShopeeModel {
+                    model_id: 0,
+                    tier_index: m["tier_index"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|v| v.as_u64().map(|v| v as usize))
+                        .collect(),
+                    model_sku: m["model_sku"].as_str().unwrap_or_default().to_string(),
+                    price: checked_price(&m["original_price"], "original_price")?,
+                    stock: stock_of(m),
+                });
+            }
+            for m in &mut new_models {
+                m.model_id = state.next_id();
+            }
+            let item = own_item(state, shop, item_id)?;
+            if item.tiers.is_empty() {
+                return Err(ShopeeError::param(
+                    "Item has no tier variation; call init_tier_variation first",
+                ));
+            }
+            if item.models.len() + new_models.len() > MAX_MODELS {
+                return Err(ShopeeError::new(
+                    "error_model_count_over_limit",
+                    format!("An item has at most {MAX_MODELS} models."),
+                ));
+            }
+            for m in &new_models {
+                let in_range = m.tier_index.len() == item.tiers.len()
+                    && m.tier_index
+                        .iter()
+                        .zip(&item.tiers)
+                        .all(|(i, t)| *i < t.options.len());
+                if !in_range || item.models.iter().any(|e| e.tier_index == m.tier_index) {
+                    return Err(ShopeeError::param(
+                        "tier_index is out of range or already used",
+                    ));
+                }
+            }
+            item.models.extend(new_models.iter().cloned());
+            item.update_time = now();
+            Ok(json!({"model": new_models.iter().map(model_json).collect::<Vec<_>>()}))
+        },
+    )
+    .await
+}
+
+pub async fn update_model(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(
+        &sb,
+        "/api/v2/product/update_model",
+        &p,
+        Signing::Shop,
+        |state, shop| {
+            let body = body_json(&body)?;
+            let item = own_item(state, shop, item_id_of(&body)?)?;
+            let list = body["model"]
+                .as_array()
+                .filter(|l| (1..=50).contains(&l.len()))
+                .ok_or_else(|| ShopeeError::param("model takes 1 to 50 entries"))?;
+            for entry in list {
+                let model_id = entry["model_id"].as_u64().unwrap_or(0);
+                let model = item
+                    .models
+                    .iter_mut()
+                    .find(|m| m.model_id == model_id)
+                    .ok_or_else(|| ShopeeError::param(format!("model {model_id} not found")))?;
+                if let Some(sku) = entry["model_sku"].as_str() {
+                    if sku.chars().count() > 100 {
+                        return Err(ShopeeError::param("model_sku is at most 100 characters"));
+                    }
+                    model.model_sku = sku.to_string();
+                }
+            }
+            item.update_time = now();
+            Ok(json!({}))
+        },
+    )
+    .await
+}

@@ -40,7 +40,12 @@ pub fn router() -> Router<Sandbox> {
             post(media::upload_image),
         )
         .route("/api/v2/product/add_item", post(items::add_item))
+        .route("/api/v2/product/update_item", post(items::update_item))
         .route("/api/v2/product/update_price", post(items::update_price))
+        .route("/api/v2/product/update_stock", post(items::update_stock))
+        .route("/api/v2/product/unlist_item", post(items::unlist_item))
+        .route("/api/v2/product/add_model", post(items::add_model))
+        .route("/api/v2/product/update_model", post(items::update_model))
         .route("/api/v2/product/delete_item", post(items::delete_item))
         .route("/api/v2/product/get_item_list", get(items::get_item_list))
         .route(
