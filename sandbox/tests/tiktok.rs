@@ -507,3 +507,148 @@ async fn over_the_rate_limit_is_http_429_with_36009002() {
     }
     assert!(limited >= 10, "{limited}");
 }
+
+#[tokio::test]
+async fn products_are_edited_in_full_and_in_part_and_restocked() {
+    let shop = spawn(100, 0).await;
+    let uris = vec![shop.upload().await];
+    let (_, created) = shop
+        .send(
+            reqwest::Method::POST,
+            "/product/202309/products",
+            true,
+            &[],
+            Some(product(&uris, "E")),
+        )
+        .await;
+    let id = created["data"]["product_id"].as_str().unwrap().to_string();
+    let (_, got) = shop
+        .send(
+            reqwest::Method::GET,
+            &format!("/product/202309/products/{id}"),
+            true,
+            &[],
+            None,
+        )
+        .await;
+    let sku_m = got["data"]["skus"][0]["id"].as_str().unwrap().to_string();
+
+    let (_, partial) = shop
+        .send(
+            reqwest::Method::POST,
+            &format!("/product/202509/products/{id}/partial_edit"),
+            true,
+            &[],
+            Some(json!({"title": "Kaos Polos Cotton Combed 30s Lengan Pendek Terbaru"})),
+        )
+        .await;
+    assert_eq!(partial["code"], 0, "{partial}");
+    let (_, got) = shop
+        .send(
+            reqwest::Method::GET,
+            &format!("/product/202309/products/{id}"),
+            true,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        got["data"]["title"],
+        "Kaos Polos Cotton Combed 30s Lengan Pendek Terbaru"
+    );
+    assert_eq!(
+        got["data"]["skus"][0]["id"],
+        json!(sku_m),
+        "SKUs are kept by a partial edit"
+    );
+
+    // A full edit overwrites everything; the SKU named by id keeps its id and, without a
+    // price, its price.
+    let mut full = product(&uris, "E");
+    full["skus"] = json!([{"id": sku_m, "seller_sku": "E-M", "sales_attributes": [{"name": "Ukuran", "value_name": "M"}]}]);
+    for version in ["202309", "202509"] {
+        let (_, edited) = shop
+            .send(
+                reqwest::Method::PUT,
+                &format!("/product/{version}/products/{id}"),
+                true,
+                &[],
+                Some(full.clone()),
+            )
+            .await;
+        assert_eq!(edited["code"], 0, "{version}: {edited}");
+    }
+    let (_, got) = shop
+        .send(
+            reqwest::Method::GET,
+            &format!("/product/202309/products/{id}"),
+            true,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(got["data"]["skus"].as_array().unwrap().len(), 1);
+    assert_eq!(got["data"]["skus"][0]["price"]["sale_price"], "54000");
+    let mut bad = full.clone();
+    bad["title"] = json!("pendek");
+    let (_, refused) = shop
+        .send(
+            reqwest::Method::PUT,
+            &format!("/product/202309/products/{id}"),
+            true,
+            &[],
+            Some(bad),
+        )
+        .await;
+    assert_eq!(refused["code"], 12052051);
+
+    let path = format!("/product/202309/products/{id}/inventory/update");
+    let (_, stocked) = shop.send(reqwest::Method::POST, &path, true, &[], Some(json!({"skus": [{"id": sku_m, "inventory": [{"warehouse_id": "7000000000000000001", "quantity": 33}]}]}))).await;
+    assert_eq!(stocked["data"]["errors"], json!([]));
+    let (_, too_many) = shop.send(reqwest::Method::POST, &path, true, &[], Some(json!({"skus": [{"id": sku_m, "inventory": [{"warehouse_id": "7000000000000000001", "quantity": 100000}]}]}))).await;
+    assert_eq!(too_many["data"]["errors"][0]["code"], 12019028);
+    let (_, got) = shop
+        .send(
+            reqwest::Method::GET,
+            &format!("/product/202309/products/{id}"),
+            true,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(got["data"]["skus"][0]["inventory"][0]["quantity"], 33);
+
+    let (_, brands) = shop
+        .send(
+            reqwest::Method::GET,
+            "/product/202309/brands",
+            true,
+            &[("page_size", "20".into())],
+            None,
+        )
+        .await;
+    assert_eq!(
+        brands["data"]["brands"][0]["authorized_status"],
+        "AUTHORIZED"
+    );
+    let (_, rules) = shop
+        .send(
+            reqwest::Method::GET,
+            "/product/202309/categories/600011/rules",
+            true,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(rules["data"]["package_dimension"]["is_required"], false);
+    let (_, not_leaf) = shop
+        .send(
+            reqwest::Method::GET,
+            "/product/202309/categories/600001/rules",
+            true,
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(not_leaf["code"], 12052024);
+}

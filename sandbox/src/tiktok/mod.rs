@@ -39,7 +39,31 @@ pub fn router() -> Router<Sandbox> {
             "/product/202309/products",
             post(products::create).delete(products::delete_products),
         )
-        .route("/product/202309/products/{id}", get(products::get_product))
+        .route(
+            "/product/202309/products/{id}",
+            get(products::get_product).put(products::edit_202309),
+        )
+        .route(
+            "/product/202509/products/{id}",
+            axum::routing::put(products::edit_202509),
+        )
+        .route(
+            "/product/202309/products/{id}/partial_edit",
+            post(products::partial_edit_202309),
+        )
+        .route(
+            "/product/202509/products/{id}/partial_edit",
+            post(products::partial_edit_202509),
+        )
+        .route(
+            "/product/202309/products/{id}/inventory/update",
+            post(products::update_inventory),
+        )
+        .route("/product/202309/brands", get(products::brands))
+        .route(
+            "/product/202309/categories/{id}/rules",
+            get(products::category_rules),
+        )
         // Integrators call search in several versions; each is served.
         .route(
             "/product/202309/products/search",

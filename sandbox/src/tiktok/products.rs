@@ -691,3 +691,302 @@ pub async fn deactivate(
     )
     .await
 }
+
+pub async fn brands(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Response {
+    let call = Call {
+        path: "/product/202309/brands",
+        params: &p,
+        headers: &headers,
+        body: Some(&[]),
+        cipher: Cipher::Required,
+    };
+    let page_size: Option<usize> = p
+        .iter()
+        .find(|(k, _)| k == "page_size")
+        .and_then(|(_, v)| v.parse().ok());
+    handle(&sb, call, |_, _| {
+        page_size.filter(|s| (1..=100).contains(s)).ok_or_else(|| TiktokError::product(36_009_004, "page_size is required (1-100)"))?;
+        Ok(json!({"brands": [{"id": "7082427311584347905", "name": "Sandbox Brand", "authorized_status": "AUTHORIZED", "is_t1_brand": false, "brand_status": "AVAILABLE"}], "total_count": 1, "next_page_token": ""}))
+    })
+    .await
+}
+
+pub async fn category_rules(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+) -> Response {
+    let path = format!("/product/202309/categories/{id}/rules");
+    let call = Call {
+        path: &path,
+        params: &p,
+        headers: &headers,
+        body: Some(&[]),
+        cipher: Cipher::Required,
+    };
+    handle(&sb, call, |_, _| {
+        if !CATEGORIES.iter().any(|(c, _, _, leaf)| *c == id && *leaf) {
+            return Err(TiktokError::product(
+                12_052_024,
+                "category is not a leaf category",
+            ));
+        }
+        Ok(json!({
+            "product_certifications": [],
+            "size_chart": {"is_supported": false, "is_required": false},
+            "cod": {"is_supported": false},
+            "package_dimension": {"is_required": false},
+            "allowed_special_product_types": [],
+        }))
+    })
+    .await
+}
+
+/// The product as a create body, so edits can be validated with the create rules.
+fn as_body(p: &TiktokProduct) -> Value {
+    json!({
+        "title": p.title, "description": p.description, "category_id": p.category_id,
+        "main_images": p.main_images.iter().map(|u| json!({"uri": u})).collect::<Vec<_>>(),
+        "skus": p.skus.iter().map(|s| json!({
+            "id": s.id, "seller_sku": s.seller_sku, "sales_attributes": s.sales_attributes,
+            "price": {"amount": s.price, "currency": "IDR"},
+            "inventory": [{"warehouse_id": WAREHOUSE_ID, "quantity": s.quantity}],
+        })).collect::<Vec<_>>(),
+        "package_weight": p.package_weight, "package_dimensions": p.package_dimensions,
+        "product_attributes": p.product_attributes, "listing_platforms": p.listing_platforms,
+    })
+}
+
+/// Applies an edited body: validated like a create, SKU ids kept where the body names
+/// them, and the product sent back to audit.
+fn apply_edit(
+    state: &mut TiktokState,
+    id: &str,
+    mut body: Value,
+    audit_ms: u64,
+) -> Result<Value, TiktokError> {
+    let existing = state
+        .products
+        .get(id)
+        .ok_or_else(|| product_not_found(id))?
+        .clone();
+    // Omitted price or inventory of a known SKU stays as it was.
+    if let Some(skus) = body["skus"].as_array_mut() {
+        for sku in skus {
+            if let Some(old) = existing
+                .skus
+                .iter()
+                .find(|s| Some(s.id.as_str()) == sku["id"].as_str())
+            {
+                if sku.get("price").is_none() {
+                    sku["price"] = json!({"amount": old.price, "currency": "IDR"});
+                }
+                if sku.get("inventory").is_none() {
+                    sku["inventory"] =
+                        json!([{"warehouse_id": WAREHOUSE_ID, "quantity": old.quantity}]);
+                }
+            }
+        }
+    }
+    validate_product(state, &body)?;
+    let mut skus = parse_skus(state, &body)?;
+    for (sku, given) in skus
+        .iter_mut()
+        .zip(body["skus"].as_array().into_iter().flatten())
+    {
+        if let Some(known) = given["id"]
+            .as_str()
+            .filter(|i| existing.skus.iter().any(|s| s.id == *i))
+        {
+            sku.id = known.to_string();
+        }
+    }
+    let product = state
+        .products
+        .get_mut(id)
+        .ok_or_else(|| product_not_found(id))?;
+    product.title = body["title"].as_str().unwrap_or_default().to_string();
+    product.description = body["description"].as_str().unwrap_or_default().to_string();
+    product.category_id = body["category_id"].as_str().unwrap_or_default().to_string();
+    product.main_images = body["main_images"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["uri"].as_str().map(str::to_string))
+        .collect();
+    product.skus = skus;
+    product.package_weight = body["package_weight"].clone();
+    product.package_dimensions = body.get("package_dimensions").cloned().unwrap_or(json!({}));
+    product.product_attributes = body.get("product_attributes").cloned().unwrap_or(json!([]));
+    if let Some(platforms) = body["listing_platforms"].as_array() {
+        product.listing_platforms = platforms
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+    }
+    product.audit_ends_ms = now_millis() + u128::from(audit_ms);
+    product.update_time = now_secs();
+    Ok(json!({
+        "product_id": product.id,
+        "skus": product.skus.iter().map(|s| json!({"id": s.id, "seller_sku": s.seller_sku, "sales_attributes": s.sales_attributes, "external_sku_id": ""})).collect::<Vec<_>>(),
+        "warnings": [],
+        "audit": {"status": "AUDITING"},
+    }))
+}
+
+async fn edit(
+    sb: Sandbox,
+    headers: HeaderMap,
+    p: Params,
+    body: Bytes,
+    path: String,
+    id: String,
+    partial: bool,
+) -> Response {
+    let audit_ms = sb.config.tiktok_audit_ms;
+    let call = Call {
+        path: &path,
+        params: &p,
+        headers: &headers,
+        body: Some(&body),
+        cipher: Cipher::Required,
+    };
+    handle(&sb, call, |state, _| {
+        let given = body_json(&body)?;
+        let merged = if partial {
+            // Partial edit replaces whole top-level properties and keeps the rest.
+            let mut current = as_body(
+                state
+                    .products
+                    .get(&id)
+                    .ok_or_else(|| product_not_found(&id))?,
+            );
+            for (k, v) in given.as_object().into_iter().flatten() {
+                current[k] = v.clone();
+            }
+            current
+        } else {
+            given
+        };
+        apply_edit(state, &id, merged, audit_ms)
+    })
+    .await
+}
+
+pub async fn edit_202309(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    edit(
+        sb,
+        headers,
+        p,
+        body,
+        format!("/product/202309/products/{id}"),
+        id,
+        false,
+    )
+    .await
+}
+
+pub async fn edit_202509(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    edit(
+        sb,
+        headers,
+        p,
+        body,
+        format!("/product/202509/products/{id}"),
+        id,
+        false,
+    )
+    .await
+}
+
+pub async fn partial_edit_202309(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    edit(
+        sb,
+        headers,
+        p,
+        body,
+        format!("/product/202309/products/{id}/partial_edit"),
+        id,
+        true,
+    )
+    .await
+}
+
+pub async fn partial_edit_202509(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    edit(
+        sb,
+        headers,
+        p,
+        body,
+        format!("/product/202509/products/{id}/partial_edit"),
+        id,
+        true,
+    )
+    .await
+}
+
+pub async fn update_inventory(
+    State(sb): State<Sandbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    let path = format!("/product/202309/products/{id}/inventory/update");
+    let call = Call {
+        path: &path,
+        params: &p,
+        headers: &headers,
+        body: Some(&body),
+        cipher: Cipher::Required,
+    };
+    handle(&sb, call, |state, _| {
+        let body = body_json(&body)?;
+        let product = state.products.get_mut(&id).ok_or_else(|| product_not_found(&id))?;
+        let updates = body["skus"].as_array().filter(|s| !s.is_empty()).ok_or_else(|| TiktokError::product(12_052_486, "skus are required"))?;
+        let mut errors = Vec::new();
+        for u in updates {
+            let sku_id = u["id"].as_str().unwrap_or_default();
+            let inventory = u["inventory"].as_array().cloned().unwrap_or_default();
+            let valid = !inventory.is_empty()
+                && inventory.iter().all(|i| i["warehouse_id"].as_str() == Some(WAREHOUSE_ID) && i["quantity"].as_i64().is_some_and(|q| (1..=99_999).contains(&q)));
+            match product.skus.iter_mut().find(|s| s.id == sku_id) {
+                Some(sku) if valid => sku.quantity = inventory.iter().filter_map(|i| i["quantity"].as_i64()).sum(),
+                Some(_) => errors.push(json!({"code": 12_019_028, "message": "include every warehouse of the SKU with a quantity from 1 to 99999", "detail": {"sku_id": sku_id}})),
+                None => errors.push(json!({"code": 12_052_571, "message": "SKU does not belong to this product", "detail": {"sku_id": sku_id}})),
+            }
+        }
+        product.update_time = now_secs();
+        Ok(json!({"errors": errors}))
+    })
+    .await
+}
