@@ -531,3 +531,30 @@ async fn an_item_is_edited_restocked_unlisted_and_given_more_models() {
         .await;
     assert_eq!(models["response"]["model"][1]["model_sku"], "B-2");
 }
+
+#[tokio::test]
+async fn variant_limits_are_enforced() {
+    let shop = spawn(100).await;
+    let images = vec![shop.upload_png().await];
+    let (_, created) = shop.post("product/add_item", item(&images)).await;
+    let item_id = created["response"]["item_id"].as_u64().unwrap();
+    let tier = |name: &str, n: usize| json!({"variation_name": name, "variation_option_list": (0..n).map(|i| json!({"variation_option_name": format!("{name}{i}")})).collect::<Vec<_>>()});
+    let model = |idx: Vec<usize>| json!({"tier_index": idx, "original_price": 50000, "seller_stock": [{"stock": 1}]});
+
+    let (_, three_tiers) = shop.post("product/init_tier_variation", json!({
+        "item_id": item_id, "standardise_tier_variation": [tier("A", 1), tier("B", 1), tier("C", 1)], "model": [model(vec![0, 0, 0])],
+    })).await;
+    assert_eq!(three_tiers["error"], "error_param", "{three_tiers}");
+
+    let models: Vec<Value> = (0..51).map(|i| model(vec![i / 10, i % 10])).collect();
+    let (_, too_many) = shop.post("product/init_tier_variation", json!({
+        "item_id": item_id, "standardise_tier_variation": [tier("A", 6), tier("B", 10)], "model": models,
+    })).await;
+    assert_eq!(too_many["error"], "error_model_count_over_limit");
+
+    let (_, spread) = shop.post("product/init_tier_variation", json!({
+        "item_id": item_id, "standardise_tier_variation": [tier("A", 2)],
+        "model": [model(vec![0]), {"tier_index": [1], "original_price": 400000, "seller_stock": [{"stock": 1}]}],
+    })).await;
+    assert_eq!(spread["error"], "error_invalid_price");
+}

@@ -9,6 +9,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::error::{retry_after, MarketplaceError};
+use super::{AccessToken, TokenRefresher};
 
 const PLATFORM: &str = "Shopee";
 pub const PRODUCTION_URL: &str = "https://partner.shopeemobile.com";
@@ -48,6 +49,7 @@ pub fn sign(partner_key: &str, base: &str) -> String {
 pub struct ShopeeClient {
     http: reqwest::Client,
     creds: ShopeeCredentials,
+    token: AccessToken,
 }
 
 impl ShopeeClient {
@@ -57,7 +59,17 @@ impl ShopeeClient {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .expect("a TLS client with default settings builds");
-        ShopeeClient { http, creds }
+        let token = AccessToken::new(creds.access_token.clone());
+        ShopeeClient { http, creds, token }
+    }
+
+    /// Renews the access token once when Shopee refuses it.
+    pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
+        self.token = AccessToken {
+            refresher: Some(refresher),
+            ..self.token
+        };
+        self
     }
 
     pub fn shop_id(&self) -> u64 {
@@ -66,7 +78,7 @@ impl ShopeeClient {
 
     /// The full URL with the common parameters and the shop signature
     /// (`partner_id + path + timestamp + access_token + shop_id`).
-    fn signed_url(&self, path: &str, query: &[(&str, String)]) -> String {
+    fn signed_url(&self, token: &str, path: &str, query: &[(&str, String)]) -> String {
         let api_path = format!("/api/v2/{path}");
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -75,16 +87,13 @@ impl ShopeeClient {
         let c = &self.creds;
         let sign = sign(
             &c.partner_key,
-            &format!(
-                "{}{api_path}{timestamp}{}{}",
-                c.partner_id, c.access_token, c.shop_id
-            ),
+            &format!("{}{api_path}{timestamp}{token}{}", c.partner_id, c.shop_id),
         );
         let mut url = format!(
             "{}{api_path}?partner_id={}&timestamp={timestamp}&access_token={}&shop_id={}&sign={sign}",
             c.base_url.trim_end_matches('/'),
             c.partner_id,
-            urlencoding::encode(&c.access_token),
+            urlencoding::encode(token),
             c.shop_id
         );
         for (k, v) in query {
@@ -127,12 +136,25 @@ impl ShopeeClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, MarketplaceError> {
-        self.call(self.http.request(Method::GET, self.signed_url(path, query)))
+        self.token
+            .with_refresh(|token| {
+                self.call(
+                    self.http
+                        .request(Method::GET, self.signed_url(&token, path, query)),
+                )
+            })
             .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, MarketplaceError> {
-        self.call(self.http.post(self.signed_url(path, &[])).json(body))
+        self.token
+            .with_refresh(|token| {
+                self.call(
+                    self.http
+                        .post(self.signed_url(&token, path, &[]))
+                        .json(body),
+                )
+            })
             .await
     }
 
@@ -142,16 +164,17 @@ impl ShopeeClient {
         bytes: Vec<u8>,
         file_name: &str,
     ) -> Result<String, MarketplaceError> {
-        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
-        let form = reqwest::multipart::Form::new()
-            .part("image", part)
-            .text("scene", "normal");
         let response = self
-            .call(
-                self.http
-                    .post(self.signed_url("media_space/upload_image", &[]))
-                    .multipart(form),
-            )
+            .token
+            .with_refresh(|token| {
+                let part =
+                    reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string());
+                let form = reqwest::multipart::Form::new()
+                    .part("image", part)
+                    .text("scene", "normal");
+                let url = self.signed_url(&token, "media_space/upload_image", &[]);
+                self.call(self.http.post(url).multipart(form))
+            })
             .await?;
         response["image_info"]["image_id"]
             .as_str()

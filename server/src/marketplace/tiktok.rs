@@ -11,6 +11,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::error::{retry_after, MarketplaceError};
+use super::{AccessToken, TokenRefresher};
 
 const PLATFORM: &str = "TikTok Shop";
 pub const PRODUCTION_URL: &str = "https://open-api.tiktokglobalshop.com";
@@ -57,6 +58,7 @@ pub fn sign(app_secret: &str, path: &str, query: &[(String, String)], body: &str
 pub struct TiktokClient {
     http: reqwest::Client,
     creds: TiktokCredentials,
+    token: AccessToken,
 }
 
 impl TiktokClient {
@@ -66,7 +68,17 @@ impl TiktokClient {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .expect("a TLS client with default settings builds");
-        TiktokClient { http, creds }
+        let token = AccessToken::new(creds.access_token.clone());
+        TiktokClient { http, creds, token }
+    }
+
+    /// Renews the access token once when TikTok Shop refuses it (105002).
+    pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
+        self.token = AccessToken {
+            refresher: Some(refresher),
+            ..self.token
+        };
+        self
     }
 
     /// `shop` says whether the endpoint takes `shop_cipher` (it refuses it elsewhere).
@@ -95,9 +107,13 @@ impl TiktokClient {
         )
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, MarketplaceError> {
+    async fn call(
+        &self,
+        token: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, MarketplaceError> {
         let response = request
-            .header("x-tts-access-token", &self.creds.access_token)
+            .header("x-tts-access-token", token)
             .send()
             .await
             .map_err(|e| MarketplaceError::network(PLATFORM, e))?;
@@ -143,15 +159,19 @@ impl TiktokClient {
     ) -> Result<Value, MarketplaceError> {
         // The exact bytes sent are the bytes signed.
         let text = body.map(Value::to_string).unwrap_or_default();
-        let mut request = self
-            .http
-            .request(method, self.signed_url(path, true, extra, &text));
-        if body.is_some() {
-            request = request
-                .header("content-type", "application/json")
-                .body(text);
-        }
-        self.call(request).await
+        self.token
+            .with_refresh(|token| {
+                let mut request = self
+                    .http
+                    .request(method.clone(), self.signed_url(path, true, extra, &text));
+                if body.is_some() {
+                    request = request
+                        .header("content-type", "application/json")
+                        .body(text.clone());
+                }
+                async move { self.call(&token, request).await }
+            })
+            .await
     }
 
     pub async fn warehouses(&self) -> Result<Value, MarketplaceError> {
@@ -165,14 +185,20 @@ impl TiktokClient {
         bytes: Vec<u8>,
         file_name: &str,
     ) -> Result<String, MarketplaceError> {
-        let form = reqwest::multipart::Form::new()
-            .part(
-                "data",
-                reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
-            )
-            .text("use_case", "MAIN_IMAGE");
-        let url = self.signed_url("/product/202309/images/upload", false, &[], "");
-        let data = self.call(self.http.post(url).multipart(form)).await?;
+        let data = self
+            .token
+            .with_refresh(|token| {
+                let form = reqwest::multipart::Form::new()
+                    .part(
+                        "data",
+                        reqwest::multipart::Part::bytes(bytes.clone())
+                            .file_name(file_name.to_string()),
+                    )
+                    .text("use_case", "MAIN_IMAGE");
+                let url = self.signed_url("/product/202309/images/upload", false, &[], "");
+                async move { self.call(&token, self.http.post(url).multipart(form)).await }
+            })
+            .await?;
         data["uri"]
             .as_str()
             .map(str::to_string)

@@ -136,3 +136,29 @@ async fn each_fault_mode_reaches_the_client_as_the_right_class() {
     sb.fault("all", "none").await;
     assert!(client.item_limit(100011).await.is_ok());
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_and_the_call_retried() {
+    use std::sync::atomic::Ordering;
+    let sb = sandbox().await;
+    let mut expired = sb.shopee.clone();
+    expired.access_token = "expired".into();
+
+    let (refresher, calls) = crate::support::counting_refresher(&sb.shopee.access_token);
+    let client =
+        ShopeeClient::new(expired.clone(), Duration::from_secs(5)).with_token_refresher(refresher);
+    client.item_limit(100011).await.unwrap();
+    client
+        .item_limit(100011)
+        .await
+        .expect("the fresh token is kept");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let (refresher, calls) = crate::support::counting_refresher("still-wrong");
+    let client = ShopeeClient::new(expired, Duration::from_secs(5)).with_token_refresher(refresher);
+    assert_eq!(
+        client.item_limit(100011).await.unwrap_err().class(),
+        "UNAUTHORIZED"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one refresh, then failed");
+}

@@ -196,3 +196,22 @@ impl SandboxHandle {
             .unwrap()
     }
 }
+
+/// A token refresher that hands out `token` and counts its calls.
+pub fn counting_refresher(
+    token: &str,
+) -> (
+    syncstore::marketplace::TokenRefresher,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let token = token.to_string();
+    let refresher: syncstore::marketplace::TokenRefresher = std::sync::Arc::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let token = token.clone();
+        Box::pin(async move { Ok(token) })
+    });
+    (refresher, calls)
+}

@@ -130,3 +130,26 @@ async fn each_fault_mode_reaches_the_client_as_the_right_class() {
     sb.fault("all", "none").await;
     assert!(client.warehouses().await.is_ok());
 }
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_and_the_call_retried() {
+    use std::sync::atomic::Ordering;
+    let sb = sandbox().await;
+    let mut expired = sb.tiktok.clone();
+    expired.access_token = "expired".into();
+
+    let (refresher, calls) = crate::support::counting_refresher(&sb.tiktok.access_token);
+    let client =
+        TiktokClient::new(expired.clone(), Duration::from_secs(5)).with_token_refresher(refresher);
+    assert!(client.warehouses().await.is_ok());
+    assert!(client.upload_image(demo_png("X", 1), "1.png").await.is_ok());
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let (refresher, calls) = crate::support::counting_refresher("still-wrong");
+    let client = TiktokClient::new(expired, Duration::from_secs(5)).with_token_refresher(refresher);
+    assert_eq!(
+        client.warehouses().await.unwrap_err().class(),
+        "UNAUTHORIZED"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one refresh, then failed");
+}
