@@ -30,7 +30,7 @@ pub fn StatusBadge(status: SyncStatus) -> impl IntoView {
     view! {
         <span
             data-status=format!("{status:?}")
-            class=format!("inline-flex items-center rounded-md border px-2.5 py-0.5 text-xs font-semibold {tone}")
+            class=format!("inline-flex shrink-0 items-center whitespace-nowrap rounded-md border px-2.5 py-0.5 text-xs font-semibold {tone}")
         >
             {status.label()}
         </span>
