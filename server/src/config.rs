@@ -2,6 +2,9 @@
 
 use std::net::SocketAddr;
 
+use crate::marketplace::shopee::ShopeeCredentials;
+use crate::marketplace::tiktok::TiktokCredentials;
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
@@ -15,6 +18,9 @@ pub struct Settings {
     pub public_url: String,
     /// The directory cargo-leptos built the site into (`/pkg`, favicon).
     pub site_root: String,
+    /// The connected shops; `None` until their credentials are set.
+    pub shopee: Option<ShopeeCredentials>,
+    pub tiktok: Option<TiktokCredentials>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +68,8 @@ impl Settings {
             secret,
             redis_prefix: var("SYNCSTORE_REDIS_PREFIX", "syncstore:"),
             site_root: var("LEPTOS_SITE_ROOT", "target/site"),
+            shopee: ShopeeCredentials::from_env(),
+            tiktok: TiktokCredentials::from_env(),
         })
     }
 }

@@ -8,4 +8,5 @@ pub mod http;
 pub mod marketplace;
 pub mod redis;
 pub mod startup;
+pub mod sync;
 pub mod telemetry;

@@ -8,7 +8,13 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
+use crate::marketplace::shopee::ShopeeClient;
+use crate::marketplace::tiktok::TiktokClient;
+use crate::sync::SyncService;
 use crate::{db, http, redis};
+
+/// How long one marketplace call may take before it counts as a network error.
+const MARKETPLACE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +22,7 @@ pub struct AppState {
     pub redis: fred::prelude::Pool,
     pub settings: Settings,
     pub leptos_options: LeptosOptions,
+    pub sync: SyncService,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -35,11 +42,23 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(settings.addr)
             .build();
+        let sync = SyncService::new(
+            db.clone(),
+            settings
+                .shopee
+                .clone()
+                .map(|c| ShopeeClient::new(c, MARKETPLACE_TIMEOUT)),
+            settings
+                .tiktok
+                .clone()
+                .map(|c| TiktokClient::new(c, MARKETPLACE_TIMEOUT)),
+        );
         Ok(AppState {
             db,
             redis,
             settings,
             leptos_options,
+            sync,
         })
     }
 }

@@ -78,8 +78,9 @@ pub const CATEGORIES: &[Category] = &[
     },
 ];
 
-/// Every leaf category in the sandbox requires this attribute, as Indonesian listings do.
-pub const ORIGIN_ATTRIBUTE_ID: u64 = 100_900;
+/// Every leaf category in the sandbox requires a brand attribute ("Merek"), as many
+/// Indonesian categories do; "Tidak Ada Merek" is the honest value for unbranded goods.
+pub const BRAND_ATTRIBUTE_ID: u64 = 100_900;
 pub const LOGISTICS_CHANNEL_ID: u64 = 80_014;
 pub const DISABLED_CHANNEL_ID: u64 = 80_099;
 pub const BRANDS: &[(u64, &str)] = &[(1_101, "Sandbox Brand")];
@@ -112,12 +113,12 @@ pub fn attribute_tree(category_ids: &[u64]) -> Value {
         "list": category_ids.iter().map(|id| json!({
             "category_id": id,
             "attribute_tree": [{
-                "attribute_id": ORIGIN_ATTRIBUTE_ID,
+                "attribute_id": BRAND_ATTRIBUTE_ID,
                 "mandatory": true,
-                "name": "Negara Asal",
+                "name": "Merek",
                 "attribute_value_list": [
-                    {"value_id": 1, "name": "Indonesia", "value_unit": ""},
-                    {"value_id": 2, "name": "China", "value_unit": ""},
+                    {"value_id": 1, "name": "Tidak Ada Merek", "value_unit": ""},
+                    {"value_id": 2, "name": "Sandbox Brand", "value_unit": ""},
                 ],
                 "attribute_info": {"input_type": 1, "input_validation_type": 0, "format_type": 1, "max_value_count": 1, "support_search_value": false},
             }],

@@ -219,18 +219,18 @@ fn validate_new_item(state: &ShopeeState, body: &Value) -> Result<(), ShopeeErro
             ))
         }
     }
-    let has_origin = body["attribute_list"].as_array().is_some_and(|attrs| {
+    let has_brand = body["attribute_list"].as_array().is_some_and(|attrs| {
         attrs.iter().any(|a| {
-            a["attribute_id"].as_u64() == Some(catalog::ORIGIN_ATTRIBUTE_ID)
+            a["attribute_id"].as_u64() == Some(catalog::BRAND_ATTRIBUTE_ID)
                 && a["attribute_value_list"]
                     .as_array()
                     .is_some_and(|v| !v.is_empty())
         })
     });
-    if !has_origin {
+    if !has_brand {
         return Err(ShopeeError::new(
             "error_less_required_attribute",
-            "Mandatory attribute Negara Asal is missing.",
+            "Mandatory attribute Merek is missing.",
         ));
     }
     let logistics = body["logistic_info"]

@@ -262,6 +262,13 @@ pub async fn product_detail(
     }))
 }
 
+pub async fn product_exists(db: &DatabaseConnection, id: i64) -> Result<bool, DbErr> {
+    Ok(db
+        .query_one_raw(sql("SELECT 1 FROM products WHERE id = $1", [id.into()]))
+        .await?
+        .is_some())
+}
+
 pub async fn count_products(db: &DatabaseConnection) -> Result<u64, DbErr> {
     let row = db
         .query_one_raw(sql("SELECT count(*) AS n FROM products", []))

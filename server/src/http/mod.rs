@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod media;
 pub mod products;
+pub mod sync;
 
 use std::sync::Arc;
 
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/logout", post(auth::api_logout))
         .route("/api/products", get(products::list))
         .route("/api/products/{id}", get(products::detail))
+        .route("/api/sync/manual", post(sync::manual))
         .route("/login", post(auth::form_login))
         .route("/logout", post(auth::form_logout));
 

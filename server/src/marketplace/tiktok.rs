@@ -259,6 +259,19 @@ impl TiktokClient {
         .map(|_| ())
     }
 
+    /// Replaces the given top-level properties (title, description, …); sends the
+    /// product back to audit.
+    pub async fn partial_edit(
+        &self,
+        product_id: &str,
+        body: &Value,
+    ) -> Result<(), MarketplaceError> {
+        let path = format!("/product/202309/products/{product_id}/partial_edit");
+        self.json(Method::POST, &path, &[], Some(body))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn delete_products(&self, product_ids: &[String]) -> Result<(), MarketplaceError> {
         let data = self
             .json(

@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalog;
+mod manual_sync;
 mod pages;
 mod products;
 mod shopee_client;

@@ -15,6 +15,8 @@ pub const OWNER_PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub base: String,
     pub db: DatabaseConnection,
+    /// The marketplace sandbox this app's shops are connected to.
+    pub sandbox: SandboxHandle,
     /// A client that keeps cookies, like a browser.
     pub client: reqwest::Client,
 }
@@ -35,6 +37,8 @@ pub fn test_settings() -> Settings {
         redis_prefix: format!("test:{name}:"),
         public_url: "http://127.0.0.1:0".into(),
         site_root: "target/site".into(),
+        shopee: None,
+        tiktok: None,
     }
 }
 
@@ -47,7 +51,10 @@ pub async fn fresh_db() -> DatabaseConnection {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let settings = test_settings();
+    let sandbox = sandbox().await;
+    let mut settings = test_settings();
+    settings.shopee = Some(sandbox.shopee.clone());
+    settings.tiktok = Some(sandbox.tiktok.clone());
     let state = AppState::connect(settings.clone())
         .await
         .expect("connect to Postgres and Redis");
@@ -68,7 +75,12 @@ pub async fn spawn_app() -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp { base, db, client }
+    TestApp {
+        base,
+        db,
+        sandbox,
+        client,
+    }
 }
 
 impl TestApp {

@@ -1,0 +1,244 @@
+//! What the sync service reads and records: markups, category mappings, mappings,
+//! uploaded images and sync logs.
+
+use app::api::Platform;
+use app::domain::MarkupBp;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
+use serde_json::Value;
+
+use super::sql;
+
+pub async fn markup(db: &DatabaseConnection, platform: Platform) -> Result<MarkupBp, DbErr> {
+    let key = format!("{}_markup_bp", platform.as_str());
+    let row = db
+        .query_one_raw(sql(
+            "SELECT value FROM settings WHERE key = $1",
+            [key.into()],
+        ))
+        .await?;
+    let default = match platform {
+        Platform::Shopee => MarkupBp::SHOPEE_DEFAULT,
+        Platform::Tiktok => MarkupBp::TIKTOK_DEFAULT,
+    };
+    Ok(row
+        .and_then(|r| r.try_get::<String>("", "value").ok())
+        .and_then(|v| v.parse().ok())
+        .map(MarkupBp)
+        .unwrap_or(default))
+}
+
+pub async fn category_for(
+    db: &DatabaseConnection,
+    platform: Platform,
+    master: &str,
+) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            "SELECT category_id FROM category_mappings WHERE platform = $1 AND master_category = $2",
+            [platform.as_str().into(), master.to_string().into()],
+        ))
+        .await?;
+    Ok(row.and_then(|r| r.try_get("", "category_id").ok()))
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct StoredMapping {
+    pub id: i64,
+    pub external_id: Option<String>,
+    pub status: String,
+    pub content_hash: Option<String>,
+    pub title_override: Option<String>,
+}
+
+pub async fn mapping(
+    db: &DatabaseConnection,
+    product_id: i64,
+    platform: Platform,
+) -> Result<Option<StoredMapping>, DbErr> {
+    StoredMapping::find_by_statement(sql(
+        "SELECT id, external_id, status, content_hash, title_override FROM platform_mappings
+         WHERE product_id = $1 AND platform = $2",
+        [product_id.into(), platform.as_str().into()],
+    ))
+    .one(db)
+    .await
+}
+
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct StoredVariantMapping {
+    pub sku: String,
+    pub external_id: Option<String>,
+}
+
+pub async fn variant_mappings(
+    db: &DatabaseConnection,
+    mapping_id: i64,
+) -> Result<Vec<StoredVariantMapping>, DbErr> {
+    StoredVariantMapping::find_by_statement(sql(
+        "SELECT v.sku, vm.external_id FROM variant_mappings vm JOIN product_variants v ON v.id = vm.variant_id
+         WHERE vm.mapping_id = $1",
+        [mapping_id.into()],
+    ))
+    .all(db)
+    .await
+}
+
+/// Marks the mapping `syncing` or `error` (creating it if needed) without touching its ids.
+pub async fn set_status(
+    db: &DatabaseConnection,
+    product_id: i64,
+    platform: Platform,
+    status: &str,
+    error: Option<(&str, &str)>,
+) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        "INSERT INTO platform_mappings (product_id, platform, status, last_error_code, last_error)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (product_id, platform) DO UPDATE SET status = EXCLUDED.status,
+            last_error_code = EXCLUDED.last_error_code, last_error = EXCLUDED.last_error, updated_at = now()",
+        [
+            product_id.into(),
+            platform.as_str().into(),
+            status.into(),
+            error.map(|e| e.0.to_string()).into(),
+            error.map(|e| e.1.to_string()).into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// A listing as it now stands on the platform.
+pub struct SyncedListing<'a> {
+    pub external_id: &'a str,
+    pub final_price: i64,
+    pub seo_title: &'a str,
+    pub category_id: &'a str,
+    pub content_hash: &'a str,
+    pub tokopedia_status: Option<&'a str>,
+    pub listing_platforms: &'a [String],
+    /// (variant SKU, external model/SKU id, final price)
+    pub variants: &'a [(String, String, i64)],
+}
+
+pub async fn record_synced(
+    db: &DatabaseConnection,
+    product_id: i64,
+    platform: Platform,
+    listing: &SyncedListing<'_>,
+) -> Result<(), DbErr> {
+    let platforms = format!("{{{}}}", listing.listing_platforms.join(","));
+    let row = db
+        .query_one_raw(sql(
+            "INSERT INTO platform_mappings (product_id, platform, external_id, final_price, seo_title, category_id,
+                status, last_error_code, last_error, last_synced_at, tokopedia_status, listing_platforms, content_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, 'synced', NULL, NULL, now(), $7, $8::text[], $9)
+             ON CONFLICT (product_id, platform) DO UPDATE SET external_id = EXCLUDED.external_id,
+                final_price = EXCLUDED.final_price, seo_title = EXCLUDED.seo_title, category_id = EXCLUDED.category_id,
+                status = 'synced', last_error_code = NULL, last_error = NULL, last_synced_at = now(),
+                tokopedia_status = EXCLUDED.tokopedia_status, listing_platforms = EXCLUDED.listing_platforms,
+                content_hash = EXCLUDED.content_hash, updated_at = now()
+             RETURNING id",
+            [
+                product_id.into(),
+                platform.as_str().into(),
+                listing.external_id.to_string().into(),
+                listing.final_price.into(),
+                listing.seo_title.to_string().into(),
+                listing.category_id.to_string().into(),
+                listing.tokopedia_status.map(str::to_string).into(),
+                platforms.into(),
+                listing.content_hash.to_string().into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("upserting a mapping returned no row".into()))?;
+    let mapping_id: i64 = row.try_get("", "id")?;
+    db.execute_raw(sql(
+        "DELETE FROM variant_mappings WHERE mapping_id = $1",
+        [mapping_id.into()],
+    ))
+    .await?;
+    for (sku, external_id, price) in listing.variants {
+        db.execute_raw(sql(
+            "INSERT INTO variant_mappings (mapping_id, variant_id, external_id, final_price)
+             SELECT $1, id, $3, $4 FROM product_variants WHERE sku = $2",
+            [
+                mapping_id.into(),
+                sku.clone().into(),
+                external_id.clone().into(),
+                (*price).into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn uploaded_image(
+    db: &DatabaseConnection,
+    platform: Platform,
+    sha256: &str,
+) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            "SELECT external_id FROM image_uploads WHERE platform = $1 AND sha256 = $2",
+            [platform.as_str().into(), sha256.to_string().into()],
+        ))
+        .await?;
+    Ok(row.and_then(|r| r.try_get("", "external_id").ok()))
+}
+
+pub async fn remember_image(
+    db: &DatabaseConnection,
+    platform: Platform,
+    sha256: &str,
+    external_id: &str,
+) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        "INSERT INTO image_uploads (platform, sha256, external_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        [platform.as_str().into(), sha256.to_string().into(), external_id.to_string().into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// One attempt, as the sync log keeps it.
+pub struct SyncLog<'a> {
+    pub product_id: i64,
+    pub platform: Platform,
+    pub status: &'a str,
+    pub request: Value,
+    pub response: Value,
+    pub error_code: Option<&'a str>,
+    pub error_message: Option<String>,
+    pub attempt: i32,
+    pub job_id: Option<&'a str>,
+    pub batch_id: Option<&'a str>,
+    pub duration_ms: i32,
+}
+
+pub async fn insert_log(db: &DatabaseConnection, log: SyncLog<'_>) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            "INSERT INTO sync_logs (product_id, platform, status, request_payload, response_payload, error_code,
+                error_message, attempt, job_id, batch_id, duration_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            [
+                log.product_id.into(),
+                log.platform.as_str().into(),
+                log.status.into(),
+                log.request.into(),
+                log.response.into(),
+                log.error_code.map(str::to_string).into(),
+                log.error_message.into(),
+                log.attempt.into(),
+                log.job_id.map(str::to_string).into(),
+                log.batch_id.map(str::to_string).into(),
+                log.duration_ms.into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("inserting a sync log returned no row".into()))?;
+    row.try_get("", "id")
+}

@@ -1,0 +1,315 @@
+//! The one sync service: builds a platform's listing from the master product, creates or
+//! updates it, records the mapping and logs every attempt. Used by manual sync and, later,
+//! by the batch workers.
+
+mod images;
+mod shopee;
+mod tiktok;
+
+use std::time::Instant;
+
+use app::api::{Platform, ProductDetail};
+use app::domain::{seo_title, Rupiah, TitleLimits};
+use sea_orm::{DatabaseConnection, DbErr};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::db::{catalog, sync as records};
+use crate::marketplace::shopee::ShopeeClient;
+use crate::marketplace::tiktok::TiktokClient;
+use crate::marketplace::MarketplaceError;
+
+/// A product must have at least this many images to be listed.
+pub const MIN_IMAGES: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncAction {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncResult {
+    pub platform: Platform,
+    pub status: &'static str,
+    pub action: SyncAction,
+    pub external_id: String,
+    pub final_price: Rupiah,
+    pub seo_title: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Our data cannot become a listing (never retried).
+    #[error("{0}")]
+    InvalidProduct(String),
+    #[error(transparent)]
+    Marketplace(#[from] MarketplaceError),
+    #[error("{0} is not connected: set its shop credentials")]
+    NotConnected(&'static str),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+impl SyncError {
+    /// The SPEC error class.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::InvalidProduct(_) => "INVALID_PRODUCT",
+            SyncError::Marketplace(e) => e.class(),
+            SyncError::NotConnected(_) => "UNAUTHORIZED",
+            SyncError::Db(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+/// Who asked for this attempt: a manual sync or a queued job.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptContext {
+    pub job_id: Option<String>,
+    pub batch_id: Option<String>,
+    pub attempt: i32,
+}
+
+/// What SyncStore intends a platform to show; its hash decides whether to push again.
+pub struct Intended {
+    pub title: String,
+    pub final_price: Rupiah,
+    /// (variant SKU, options, final price, stock)
+    pub variants: Vec<(String, Vec<String>, Rupiah, i32)>,
+    pub content_hash: String,
+}
+
+#[derive(Clone)]
+pub struct SyncService {
+    db: DatabaseConnection,
+    shopee: Option<ShopeeClient>,
+    tiktok: Option<TiktokClient>,
+    http: reqwest::Client,
+}
+
+impl SyncService {
+    pub fn new(
+        db: DatabaseConnection,
+        shopee: Option<ShopeeClient>,
+        tiktok: Option<TiktokClient>,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("a TLS client with default settings builds");
+        SyncService {
+            db,
+            shopee,
+            tiktok,
+            http,
+        }
+    }
+
+    /// Syncs one product to one platform and logs the attempt, whatever its outcome.
+    pub async fn sync_product_to(
+        &self,
+        product_id: i64,
+        platform: Platform,
+        ctx: &AttemptContext,
+    ) -> Result<SyncResult, SyncError> {
+        let started = Instant::now();
+        let mut request = Value::Null;
+        let outcome = self.attempt(product_id, platform, &mut request).await;
+        let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+        let (status, response, code, message) = match &outcome {
+            Ok(result) => ("success", json!(result), None, None),
+            Err(e) => (
+                "error",
+                json!({"error": e.to_string()}),
+                Some(e.code()),
+                Some(e.to_string()),
+            ),
+        };
+        if let Err(e) = &outcome {
+            if !matches!(e, SyncError::InvalidProduct(_))
+                || catalog::product_exists(&self.db, product_id).await?
+            {
+                records::set_status(
+                    &self.db,
+                    product_id,
+                    platform,
+                    "error",
+                    Some((e.code(), &e.to_string())),
+                )
+                .await?;
+            }
+        }
+        records::insert_log(
+            &self.db,
+            records::SyncLog {
+                product_id,
+                platform,
+                status,
+                request,
+                response,
+                error_code: code,
+                error_message: message,
+                attempt: ctx.attempt.max(1),
+                job_id: ctx.job_id.as_deref(),
+                batch_id: ctx.batch_id.as_deref(),
+                duration_ms,
+            },
+        )
+        .await?;
+        outcome
+    }
+
+    async fn attempt(
+        &self,
+        product_id: i64,
+        platform: Platform,
+        request: &mut Value,
+    ) -> Result<SyncResult, SyncError> {
+        let product = catalog::product_detail(&self.db, product_id)
+            .await?
+            .ok_or_else(|| SyncError::InvalidProduct(format!("no product with id {product_id}")))?;
+        if product.images.len() < MIN_IMAGES {
+            return Err(SyncError::InvalidProduct(format!(
+                "product {} has {} images; at least {MIN_IMAGES} are needed",
+                product.sku,
+                product.images.len()
+            )));
+        }
+        let category = records::category_for(&self.db, platform, &product.category)
+            .await?
+            .ok_or_else(|| {
+                SyncError::InvalidProduct(format!(
+                    "no {} category is mapped for {:?}",
+                    platform.label(),
+                    product.category
+                ))
+            })?;
+        let mapping = records::mapping(&self.db, product_id, platform).await?;
+        match platform {
+            Platform::Shopee => {
+                let client = self
+                    .shopee
+                    .as_ref()
+                    .ok_or(SyncError::NotConnected("Shopee"))?;
+                let limits = shopee::title_limits(client, &category).await?;
+                let intended = self
+                    .intended(&product, platform, limits, mapping.as_ref())
+                    .await?;
+                if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
+                    return Ok(unchanged);
+                }
+                records::set_status(&self.db, product_id, platform, "syncing", None).await?;
+                shopee::push(
+                    self,
+                    client,
+                    &product,
+                    &category,
+                    &intended,
+                    mapping.as_ref(),
+                    request,
+                )
+                .await
+            }
+            Platform::Tiktok => {
+                let client = self
+                    .tiktok
+                    .as_ref()
+                    .ok_or(SyncError::NotConnected("TikTok Shop"))?;
+                let intended = self
+                    .intended(&product, platform, TitleLimits::TIKTOK, mapping.as_ref())
+                    .await?;
+                if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
+                    return Ok(unchanged);
+                }
+                records::set_status(&self.db, product_id, platform, "syncing", None).await?;
+                tiktok::push(
+                    self,
+                    client,
+                    &product,
+                    &category,
+                    &intended,
+                    mapping.as_ref(),
+                    request,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn intended(
+        &self,
+        product: &ProductDetail,
+        platform: Platform,
+        limits: TitleLimits,
+        mapping: Option<&records::StoredMapping>,
+    ) -> Result<Intended, SyncError> {
+        let markup = records::markup(&self.db, platform).await?;
+        let title = match mapping.and_then(|m| m.title_override.clone()) {
+            Some(t) => t,
+            None => seo_title(&product.title, &product.category, platform, limits)
+                .map_err(|e| SyncError::InvalidProduct(e.to_string()))?,
+        };
+        let variants: Vec<(String, Vec<String>, Rupiah, i32)> = product
+            .variants
+            .iter()
+            .map(|v| {
+                (
+                    v.sku.clone(),
+                    v.options.clone(),
+                    v.base_price.with_markup(markup),
+                    v.stock,
+                )
+            })
+            .collect();
+        let final_price = variants
+            .iter()
+            .map(|v| v.2)
+            .min()
+            .unwrap_or(product.base_price.with_markup(markup));
+        let fingerprint = json!({
+            "title": title, "description": product.description, "price": final_price, "images": product.images,
+            "variants": variants, "stock": product.stock, "weight": product.weight_kg,
+        });
+        let content_hash = hex::encode(Sha256::digest(fingerprint.to_string().as_bytes()));
+        Ok(Intended {
+            title,
+            final_price,
+            variants,
+            content_hash,
+        })
+    }
+
+    async fn record(
+        &self,
+        product_id: i64,
+        platform: Platform,
+        listing: records::SyncedListing<'_>,
+    ) -> Result<(), SyncError> {
+        records::record_synced(&self.db, product_id, platform, &listing)
+            .await
+            .map_err(SyncError::from)
+    }
+}
+
+/// A listing already synced with exactly this content is not pushed again.
+fn unchanged(
+    platform: Platform,
+    intended: &Intended,
+    mapping: Option<&records::StoredMapping>,
+) -> Option<SyncResult> {
+    let m = mapping?;
+    let same =
+        m.status == "synced" && m.content_hash.as_deref() == Some(intended.content_hash.as_str());
+    same.then(|| SyncResult {
+        platform,
+        status: "synced",
+        action: SyncAction::Unchanged,
+        external_id: m.external_id.clone().unwrap_or_default(),
+        final_price: intended.final_price,
+        seo_title: intended.title.clone(),
+    })
+}

@@ -1,0 +1,239 @@
+//! `POST /api/sync/manual` against the sandbox marketplaces.
+
+use serde_json::{json, Value};
+use syncstore::catalog::demo::demo_catalog;
+use syncstore::catalog::NewProduct;
+
+use crate::support::{assert_error, spawn_app, TestApp};
+
+/// The demo catalog with image URLs this app serves, so sync can download them.
+async fn app_with_catalog(count: usize) -> (TestApp, Vec<NewProduct>) {
+    let app = spawn_app().await;
+    let catalog = demo_catalog(count, &app.base);
+    app.import(&catalog).await;
+    app.login().await;
+    (app, catalog)
+}
+
+async fn id_of(app: &TestApp, variants: bool) -> i64 {
+    let (_, list) = app.get_json("/api/products").await;
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["has_variants"] == json!(variants))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn sync(app: &TestApp, product_id: Value, target: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/sync/manual"))
+        .json(&json!({"product_id": product_id, "target_platform": target}))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn log_count(app: &TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let row = app
+        .db
+        .query_one_raw(syncstore::db::sql(
+            "SELECT count(*) AS n FROM sync_logs",
+            [],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn a_simple_product_syncs_to_both_platforms_with_marked_up_prices() {
+    let (app, _) = app_with_catalog(12).await;
+    let id = id_of(&app, false).await;
+    let (_, before) = app.get_json(&format!("/api/products/{id}")).await;
+    let base = before["base_price"].as_i64().unwrap();
+
+    let (status, body) = sync(&app, json!(id), "both").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["success"], true);
+    let results = body["data"]["results"].as_array().unwrap();
+    assert_eq!(results[0]["platform"], "shopee");
+    assert_eq!(results[0]["action"], "created");
+    assert_eq!(
+        results[0]["final_price"],
+        json!((base * 11_500 + 5_000) / 10_000)
+    );
+    assert_eq!(
+        results[1]["final_price"],
+        json!((base * 12_000 + 5_000) / 10_000)
+    );
+    let stats = app.sandbox.stats().await;
+    assert_eq!(
+        (
+            stats["shopee"]["listings"].as_u64(),
+            stats["tiktok"]["listings"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    let (_, after) = app.get_json(&format!("/api/products/{id}")).await;
+    let shopee = &after["mappings"]["shopee"];
+    assert_eq!(shopee["sync_status"], "synced");
+    assert_eq!(shopee["external_id"], results[0]["external_id"]);
+    assert!(shopee["last_synced_at"].is_string());
+    let tiktok = &after["mappings"]["tiktok"];
+    assert_eq!(tiktok["tokopedia_status"], "ACTIVATE");
+    assert_eq!(
+        tiktok["listing_platforms"],
+        json!(["TIKTOK_SHOP", "TOKOPEDIA"])
+    );
+    assert_ne!(shopee["seo_title"], tiktok["seo_title"]);
+    assert_eq!(log_count(&app).await, 2, "one log row per platform attempt");
+
+    // Nothing changed: nothing is pushed again.
+    let requests = app.sandbox.stats().await["shopee"]["requests"]
+        .as_u64()
+        .unwrap();
+    let (_, again) = sync(&app, json!(id), "shopee").await;
+    assert_eq!(again["data"]["results"][0]["action"], "unchanged");
+    let after_requests = app.sandbox.stats().await["shopee"]["requests"]
+        .as_u64()
+        .unwrap();
+    assert!(after_requests - requests <= 1, "only the limits are read");
+}
+
+#[tokio::test]
+async fn a_product_with_variants_gets_one_model_and_sku_per_variant() {
+    let (app, _) = app_with_catalog(12).await;
+    let id = id_of(&app, true).await;
+    let (status, body) = sync(&app, json!(id), "both").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, product) = app.get_json(&format!("/api/products/{id}")).await;
+    let variants = product["variants"].as_array().unwrap();
+    for platform in ["shopee", "tiktok"] {
+        let mapped = product["mappings"][platform]["variants"]
+            .as_array()
+            .unwrap();
+        assert_eq!(mapped.len(), variants.len(), "{platform}");
+        assert!(
+            mapped.iter().all(|v| v["external_id"].is_string()),
+            "{platform}: {mapped:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_a_crash_mid_create_does_not_create_a_second_listing() {
+    let (app, catalog) = app_with_catalog(3).await;
+    let id = id_of(&app, false).await;
+    let (_, product) = app.get_json(&format!("/api/products/{id}")).await;
+    let sku = product["sku"].as_str().unwrap();
+    assert!(catalog.iter().any(|p| p.sku == sku));
+
+    // The marketplace accepted a create, but SyncStore never recorded it.
+    let client = syncstore::marketplace::shopee::ShopeeClient::new(
+        app.sandbox.shopee.clone(),
+        std::time::Duration::from_secs(5),
+    );
+    let image = client
+        .upload_image(syncstore::catalog::images::demo_png(sku, 1), "1.png")
+        .await
+        .unwrap();
+    let orphan = client
+        .add_item(&json!({
+            "item_name": "Listing created just before a crash", "description": "Created before SyncStore could record it.",
+            "original_price": 10000, "weight": 0.2, "item_sku": sku, "category_id": 100011,
+            "image": {"image_id_list": [image]}, "logistic_info": [{"logistic_id": 80014, "enabled": true}],
+            "attribute_list": [{"attribute_id": 100900, "attribute_value_list": [{"value_id": 1}]}],
+        }))
+        .await
+        .unwrap();
+
+    let (status, body) = sync(&app, json!(id), "both").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["results"][0]["action"], "updated");
+    assert_eq!(
+        body["data"]["results"][0]["external_id"],
+        json!(orphan.to_string())
+    );
+    let stats = app.sandbox.stats().await;
+    assert_eq!(
+        stats["shopee"]["listings"], 1,
+        "the existing listing was found by SKU"
+    );
+    assert_eq!(stats["tiktok"]["listings"], 1);
+}
+
+#[tokio::test]
+async fn bad_requests_are_validation_errors_and_unknown_products_404() {
+    let (app, _) = app_with_catalog(2).await;
+    let (status, body) = sync(&app, json!(1), "lazada").await;
+    assert_eq!(status, 400);
+    assert_error(&body, "VALIDATION_ERROR");
+    let (status, body) = sync(&app, json!("abc"), "shopee").await;
+    assert_eq!(status, 400);
+    assert_error(&body, "VALIDATION_ERROR");
+    let (status, body) = sync(&app, json!(999_999), "shopee").await;
+    assert_eq!(status, 404);
+    assert_error(&body, "INVALID_PRODUCT");
+}
+
+#[tokio::test]
+async fn a_product_with_too_few_images_is_invalid_and_logged() {
+    let (app, mut catalog) = app_with_catalog(2).await;
+    catalog[0].images.truncate(2);
+    app.import(&catalog[..1]).await;
+    let id = app.get_json("/api/products").await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = sync(&app, json!(id), "shopee").await;
+    assert_eq!(status, 422);
+    assert_error(&body, "INVALID_PRODUCT");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at least 3"));
+    let (_, product) = app.get_json(&format!("/api/products/{id}")).await;
+    assert_eq!(product["mappings"]["shopee"]["sync_status"], "error");
+    assert_eq!(log_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn an_image_that_is_not_an_image_is_invalid_product() {
+    let (app, mut catalog) = app_with_catalog(1).await;
+    catalog[0].images[1] = format!("{}/login", app.base);
+    app.import(&catalog).await;
+    let id = app.get_json("/api/products").await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = sync(&app, json!(id), "tiktok").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not download as an image"));
+}
+
+#[tokio::test]
+async fn marketplace_failures_answer_with_their_class() {
+    let (app, _) = app_with_catalog(4).await;
+    let id = id_of(&app, false).await;
+    for (mode, status, code) in [
+        ("rate_limit", 429, "RATE_LIMITED"),
+        ("server_error", 502, "NETWORK_ERROR"),
+    ] {
+        app.sandbox.fault("all", mode).await;
+        let (got, body) = sync(&app, json!(id), "shopee").await;
+        assert_eq!(got, status, "{mode}: {body}");
+        assert_error(&body, code);
+    }
+    app.sandbox.fault("all", "none").await;
+    let (status, _) = sync(&app, json!(id), "shopee").await;
+    assert_eq!(status, 200, "recovers once the fault is gone");
+}
