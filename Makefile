@@ -22,6 +22,7 @@ test: deps services clean-test-dbs
 	# Without the frontend crate: it would unify the browser (hydrate) features into app.
 	cargo nextest run --workspace --exclude frontend --no-fail-fast
 	cargo leptos build
+	cargo build -p sandbox --bin syncstore-sandbox
 	end2end/run.sh target/debug/syncstore
 
 lint:

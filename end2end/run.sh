@@ -13,13 +13,23 @@ export SYNCSTORE_PUBLIC_URL="http://127.0.0.1:${port}"
 export LEPTOS_SITE_ROOT=target/site
 export E2E_BASE_URL="$SYNCSTORE_PUBLIC_URL"
 export E2E_EMAIL="owner@syncstore.test" E2E_PASSWORD="e2e-owner-password"
+sandbox_port=$((port + 1))
+# The shops are the marketplace sandbox, with its development credentials (docs/sandbox.md).
+export SHOPEE_BASE_URL="http://127.0.0.1:${sandbox_port}" TIKTOK_BASE_URL="http://127.0.0.1:${sandbox_port}"
+export SHOPEE_PARTNER_ID=1000001 SHOPEE_PARTNER_KEY=sandbox-shopee-partner-key \
+  SHOPEE_SHOP_ID=2000001 SHOPEE_ACCESS_TOKEN=sandbox-shopee-access-token \
+  TIKTOK_APP_KEY=sandboxappkey TIKTOK_APP_SECRET=sandbox-tiktok-app-secret \
+  TIKTOK_SHOP_CIPHER=ROW_sandboxcipher TIKTOK_ACCESS_TOKEN=sandbox-tiktok-access-token
+export SANDBOX_TIKTOK_AUDIT_MS=0
 
 "$bin" migrate
 "$bin" user add --email "$E2E_EMAIL" --role owner --password "$E2E_PASSWORD"
 "$bin" catalog demo --count 4147 2>/dev/null
+"$(dirname "$bin")/syncstore-sandbox" --addr "127.0.0.1:${sandbox_port}" > target/e2e-sandbox.log 2>&1 &
+sandbox=$!
 "$bin" serve --no-worker > target/e2e-server.log 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+trap 'kill $server $sandbox 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
   curl -sf "http://127.0.0.1:${port}/login" >/dev/null && break
   sleep 0.5

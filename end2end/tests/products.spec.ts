@@ -59,3 +59,22 @@ test("an unknown product gets the 404 page", async ({ page }) => {
   expect(res?.status()).toBe(404);
   await expect(page.getByTestId("not-found")).toContainText("This product does not exist");
 });
+
+test("syncing a product shows Syncing… then Synced with the marketplace ids", async ({ page }) => {
+  // Each viewport syncs its own product, and none that other tests expect unsynced.
+  await signIn(page, "/dashboard/products?q=Hoodie%20Jumper");
+  const viewport = page.viewportSize()!;
+  const cards = viewport.width < 768 ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  await cards.getByRole("link").nth(viewport.width < 768 ? 1 : 0).click();
+  await hydrated(page);
+  await expect(page.getByTestId("mapping-shopee")).toContainText("Not Synced");
+
+  await page.getByRole("button", { name: "Sync to Both" }).click();
+  await expect(page.getByRole("button", { name: "Syncing…" })).toBeVisible();
+  await expect(page.getByTestId("sync-outcomes")).toContainText("Shopee: created");
+  await expect(page.getByTestId("sync-outcomes")).toContainText("TikTok Shop: created");
+  await expect(page.getByTestId("mapping-shopee")).toContainText("Synced");
+  await expect(page.getByTestId("mapping-tiktok")).toContainText("Synced");
+  await expect(page.getByText("ACTIVATE")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Sync to Both" })).toBeEnabled();
+});

@@ -62,6 +62,27 @@ pub async fn get_product(id: String) -> Result<Option<ProductDetail>, ServerFnEr
         .map_err(ServerFnError::new)
 }
 
+/// Syncs a product to `shopee`, `tiktok` or `both` and says what each platform answered.
+#[server(prefix = "/api/fn", endpoint = "sync_product")]
+pub async fn sync_product(id: String, target: String) -> Result<Vec<SyncOutcome>, ServerFnError> {
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| ServerFnError::new("unknown product"))?;
+    let platforms = match target.as_str() {
+        "shopee" => vec![Platform::Shopee],
+        "tiktok" => vec![Platform::Tiktok],
+        "both" => vec![Platform::Shopee, Platform::Tiktok],
+        _ => return Err(ServerFnError::new("choose Shopee, TikTok or both")),
+    };
+    let dashboard = ssr::dashboard()?;
+    let mut outcomes = Vec::new();
+    for platform in platforms {
+        outcomes.push(dashboard.sync_product(id, platform).await);
+    }
+    Ok(outcomes)
+}
+
 #[server(prefix = "/api/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
     let parts = use_context::<axum::http::request::Parts>();
@@ -78,6 +99,7 @@ pub mod ssr {
     pub trait Dashboard: Send + Sync {
         async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String>;
         async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String>;
+        async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

@@ -173,3 +173,28 @@ pub struct CurrentUser {
     pub email: String,
     pub role: Role,
 }
+
+/// What one platform answered to a sync from the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncOutcome {
+    pub platform: Platform,
+    pub ok: bool,
+    /// `created`, `updated` or `unchanged` when it worked.
+    pub action: Option<String>,
+    pub external_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+impl SyncOutcome {
+    /// What the operator can do about an error class.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self.error_code.as_deref()? {
+            "INVALID_PRODUCT" => "Fix the product in the master catalog (or the platform's rule it breaks), then sync again.",
+            "RATE_LIMITED" => "The platform asked us to slow down. Try again in a minute.",
+            "NETWORK_ERROR" => "The platform could not be reached or failed. Try again; nothing was duplicated.",
+            "UNAUTHORIZED" => "The shop connection was refused. The owner needs to reconnect the shop.",
+            _ => "Unexpected error; see the sync log.",
+        })
+    }
+}

@@ -4,16 +4,27 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_product, MappingDto, Platform, ProductDetail, SyncStatus};
+use leptos::form::ActionForm;
+
+use crate::api::{
+    get_product, MappingDto, Platform, ProductDetail, SyncOutcome, SyncProduct, SyncStatus,
+};
 use crate::components::layout::DashboardLayout;
-use crate::components::ui::{Card, ErrorPanel, Field, Skeleton, StatusBadge};
+use crate::components::ui::{
+    Card, ErrorPanel, Field, Skeleton, StatusBadge, BUTTON, BUTTON_OUTLINE,
+};
 use crate::pages::not_found::NotFoundBody;
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let product = Resource::new(id, get_product);
+    let sync = ServerAction::<SyncProduct>::new();
+    // Reload the product (and its mappings) whenever a sync finishes.
+    let product = Resource::new(
+        move || (id(), sync.version().get()),
+        |(id, _)| get_product(id),
+    );
 
     view! {
         <DashboardLayout>
@@ -26,7 +37,7 @@ pub fn ProductPage() -> impl IntoView {
                 }>
                     {move || Suspend::new(async move {
                         product.await.map(|found| match found {
-                            Some(p) => view! { <ProductView p/> }.into_any(),
+                            Some(p) => view! { <ProductView p sync/> }.into_any(),
                             None => view! { <NotFoundBody what="product"/> }.into_any(),
                         })
                     })}
@@ -37,7 +48,7 @@ pub fn ProductPage() -> impl IntoView {
 }
 
 #[component]
-fn ProductView(p: ProductDetail) -> impl IntoView {
+fn ProductView(p: ProductDetail, sync: ServerAction<SyncProduct>) -> impl IntoView {
     let dims = p
         .dimensions_cm
         .map(|[l, w, h]| format!("{l} × {w} × {h} cm"))
@@ -47,6 +58,7 @@ fn ProductView(p: ProductDetail) -> impl IntoView {
     view! {
         <h1 class="mt-2 text-2xl font-semibold tracking-tight" data-testid="product-title">{p.title.clone()}</h1>
         <p class="text-sm text-neutral-500">"#" {p.id} " · SKU " {p.sku.clone()}</p>
+        <SyncButtons id=p.id action=sync/>
         <div class="mt-4 grid gap-4 lg:grid-cols-3">
             <div class="space-y-4 lg:col-span-2">
                 <Card title="Master product">
@@ -144,5 +156,65 @@ fn MappingCard(platform: Platform, mapping: Option<MappingDto>) -> impl IntoView
                 })}
             </dl>
         </Card>
+    }
+}
+
+/// "Sync to Shopee", "Sync to TikTok", "Sync to Both": plain forms, so they work before
+/// hydration too; while one runs, all are disabled and it says "Syncing…".
+#[component]
+fn SyncButtons(id: i64, action: ServerAction<SyncProduct>) -> impl IntoView {
+    let pending = action.pending();
+    let running = move |target: &str| {
+        pending.get() && action.input().get().is_some_and(|i| i.target == target)
+    };
+    let button = move |target: &'static str, label: &'static str, class: &'static str| {
+        view! {
+            <ActionForm action=action attr:class="inline">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <input type="hidden" name="target" value=target/>
+                <button type="submit" class=class disabled=move || pending.get() data-sync=target>
+                    {move || if running(target) { "Syncing…" } else { label }}
+                </button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <div class="mt-4 flex flex-wrap gap-2" data-testid="sync-buttons">
+            {button("shopee", "Sync to Shopee", BUTTON_OUTLINE)}
+            {button("tiktok", "Sync to TikTok", BUTTON_OUTLINE)}
+            {button("both", "Sync to Both", BUTTON)}
+        </div>
+        {move || action.value().get().map(|result| match result {
+            Ok(outcomes) => view! {
+                <ul class="mt-3 space-y-2" data-testid="sync-outcomes">
+                    {outcomes.into_iter().map(|o| view! { <OutcomeLine o/> }).collect_view()}
+                </ul>
+            }.into_any(),
+            Err(e) => view! { <div class="mt-3"><ErrorPanel message=e.to_string()/></div> }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn OutcomeLine(o: SyncOutcome) -> impl IntoView {
+    let platform = o.platform.label();
+    if o.ok {
+        let what = format!(
+            "{platform}: {} ({})",
+            o.action.clone().unwrap_or_default(),
+            o.external_id.clone().unwrap_or_default()
+        );
+        view! { <li role="status" class="rounded-md border border-emerald-200 bg-emerald-50 p-2 text-sm text-emerald-900">{what}</li> }.into_any()
+    } else {
+        let hint = o.hint().unwrap_or_default();
+        let code = o.error_code.clone().unwrap_or_default();
+        let message = o.error_message.clone().unwrap_or_default();
+        view! {
+            <li role="alert" class="rounded-md border border-red-200 bg-red-50 p-2 text-sm text-red-900">
+                <p class="font-medium">{format!("{platform}: {code}")}</p>
+                <p>{message}</p>
+                <p class="text-red-700">{hint}</p>
+            </li>
+        }.into_any()
     }
 }

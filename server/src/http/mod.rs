@@ -9,7 +9,7 @@ pub mod sync;
 use std::sync::Arc;
 
 use app::api::ssr::{Dashboard, SharedDashboard};
-use app::api::{ProductDetail, ProductList};
+use app::api::{Platform, ProductDetail, ProductList, SyncOutcome};
 use app::{shell, App};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -35,6 +35,33 @@ impl Dashboard for DbDashboard {
                 tracing::error!(error = %e, "listing products failed");
                 "the catalog could not be loaded; try again".to_string()
             })
+    }
+
+    async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome {
+        let ctx = crate::sync::AttemptContext {
+            attempt: 1,
+            ..Default::default()
+        };
+        match self.0.sync.sync_product_to(id, platform, &ctx).await {
+            Ok(r) => SyncOutcome {
+                platform,
+                ok: true,
+                action: serde_json::to_value(r.action)
+                    .ok()
+                    .and_then(|a| a.as_str().map(str::to_string)),
+                external_id: Some(r.external_id),
+                error_code: None,
+                error_message: None,
+            },
+            Err(e) => SyncOutcome {
+                platform,
+                ok: false,
+                action: None,
+                external_id: None,
+                error_code: Some(e.code().to_string()),
+                error_message: Some(e.to_string()),
+            },
+        }
     }
 
     async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String> {
