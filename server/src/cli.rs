@@ -37,6 +37,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Read a product back from the marketplaces and compare it with what SyncStore
+    /// intended; fails when anything differs.
+    Verify { product_id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -88,6 +91,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database is up to date");
         }
         Command::Catalog(command) => run_catalog(settings, command).await?,
+        Command::Verify { product_id } => {
+            let state = AppState::connect(settings).await?;
+            let checks = state.sync.verify(product_id).await?;
+            if checks.is_empty() {
+                anyhow::bail!("product {product_id} is not synced to any platform yet");
+            }
+            for c in &checks {
+                let mark = if c.ok { "ok  " } else { "FAIL" };
+                println!(
+                    "{mark} {:<7} {:<24} expected {:?}, found {:?}",
+                    c.platform.as_str(),
+                    c.name,
+                    c.expected,
+                    c.actual
+                );
+            }
+            let failed = checks.iter().filter(|c| !c.ok).count();
+            if failed > 0 {
+                anyhow::bail!(
+                    "{failed} of {} checks differ from what SyncStore intended",
+                    checks.len()
+                );
+            }
+            println!("all {} checks match", checks.len());
+        }
         Command::User(UserCommand::Add(args)) => {
             let db = db::connect_and_migrate(&settings.database_url).await?;
             let role = Role::parse(&args.role).expect("clap allows only owner and operator");

@@ -5,6 +5,7 @@
 mod images;
 mod shopee;
 mod tiktok;
+pub mod verify;
 
 use std::time::Instant;
 

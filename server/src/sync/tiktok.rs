@@ -18,7 +18,7 @@ fn html_escape(text: &str) -> String {
 }
 
 /// The master description as the HTML TikTok expects: one paragraph per line.
-fn description_html(text: &str) -> String {
+pub fn description_html(text: &str) -> String {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| format!("<p>{}</p>", html_escape(l.trim())))

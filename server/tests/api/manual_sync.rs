@@ -237,3 +237,52 @@ async fn marketplace_failures_answer_with_their_class() {
     let (status, _) = sync(&app, json!(id), "shopee").await;
     assert_eq!(status, 200, "recovers once the fault is gone");
 }
+
+#[tokio::test]
+async fn verify_reads_both_listings_back_and_catches_a_changed_price() {
+    let (app, _) = app_with_catalog(12).await;
+    let id = id_of(&app, true).await;
+    let (status, body) = sync(&app, json!(id), "both").await;
+    assert_eq!(status, 200, "{body}");
+
+    let out = app.cli(&["verify", &id.to_string()]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("all ") && stdout.contains("checks match"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("shopee") && stdout.contains("tiktok") && stdout.contains("images"));
+
+    // Someone changes a price on Shopee by hand: verification says so.
+    let (_, product) = app.get_json(&format!("/api/products/{id}")).await;
+    let item_id: u64 = product["mappings"]["shopee"]["external_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let model_id: u64 = product["mappings"]["shopee"]["variants"][0]["external_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let client = syncstore::marketplace::shopee::ShopeeClient::new(
+        app.sandbox.shopee.clone(),
+        std::time::Duration::from_secs(5),
+    );
+    client
+        .update_price(item_id, &[(model_id, 99_999)])
+        .await
+        .unwrap();
+    let out = app.cli(&["verify", &id.to_string()]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        stdout.contains("FAIL shopee") && stdout.contains("99999"),
+        "{stdout}"
+    );
+}

@@ -17,6 +17,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The marketplace sandbox this app's shops are connected to.
     pub sandbox: SandboxHandle,
+    pub settings: Settings,
     /// A client that keeps cookies, like a browser.
     pub client: reqwest::Client,
 }
@@ -79,6 +80,7 @@ pub async fn spawn_app() -> TestApp {
         base,
         db,
         sandbox,
+        settings,
         client,
     }
 }
@@ -226,4 +228,29 @@ pub fn counting_refresher(
         Box::pin(async move { Ok(token) })
     });
     (refresher, calls)
+}
+
+impl TestApp {
+    /// Runs the `syncstore` binary against this app's database, Redis prefix and shops
+    /// (asynchronously: the app and the sandbox keep serving on this runtime meanwhile).
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        let (shopee, tiktok) = (&self.sandbox.shopee, &self.sandbox.tiktok);
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_syncstore"))
+            .args(args)
+            .env("DATABASE_URL", &self.settings.database_url)
+            .env("SYNCSTORE_REDIS_PREFIX", &self.settings.redis_prefix)
+            .env("SHOPEE_BASE_URL", &shopee.base_url)
+            .env("SHOPEE_PARTNER_ID", shopee.partner_id.to_string())
+            .env("SHOPEE_PARTNER_KEY", &shopee.partner_key)
+            .env("SHOPEE_SHOP_ID", shopee.shop_id.to_string())
+            .env("SHOPEE_ACCESS_TOKEN", &shopee.access_token)
+            .env("TIKTOK_BASE_URL", &tiktok.base_url)
+            .env("TIKTOK_APP_KEY", &tiktok.app_key)
+            .env("TIKTOK_APP_SECRET", &tiktok.app_secret)
+            .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)
+            .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token)
+            .output()
+            .await
+            .expect("run syncstore")
+    }
 }
