@@ -83,6 +83,28 @@ pub async fn sync_product(id: String, target: String) -> Result<Vec<SyncOutcome>
     Ok(outcomes)
 }
 
+#[server(prefix = "/api/fn", endpoint = "list_sync_logs")]
+pub async fn list_sync_logs(
+    page: Option<String>,
+    product: Option<String>,
+    platform: Option<String>,
+    status: Option<String>,
+    hours: Option<String>,
+) -> Result<SyncLogPage, ServerFnError> {
+    let page = parse_page(page.as_deref()).map_err(ServerFnError::new)?;
+    let filter = LogFilter::parse(
+        product.as_deref().unwrap_or(""),
+        platform.as_deref().unwrap_or(""),
+        status.as_deref().unwrap_or(""),
+        hours.as_deref().unwrap_or(""),
+    )
+    .map_err(ServerFnError::new)?;
+    ssr::dashboard()?
+        .sync_logs(page, filter)
+        .await
+        .map_err(ServerFnError::new)
+}
+
 #[server(prefix = "/api/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
     let parts = use_context::<axum::http::request::Parts>();
@@ -100,6 +122,7 @@ pub mod ssr {
         async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String>;
         async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String>;
         async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome;
+        async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

@@ -198,3 +198,86 @@ impl SyncOutcome {
         })
     }
 }
+
+pub const LOGS_PER_PAGE: u32 = 50;
+
+/// One sync attempt as the Sync Logs page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncLogEntry {
+    pub id: i64,
+    pub created_at: String,
+    pub product_id: i64,
+    pub platform: String,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub attempt: i32,
+    pub job_id: Option<String>,
+    pub batch_id: Option<String>,
+    pub duration_ms: i32,
+    pub request_payload: String,
+    pub response_payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncLogPage {
+    pub total: u64,
+    pub page: u32,
+    pub items: Vec<SyncLogEntry>,
+}
+
+/// The Sync Logs filters, parsed from the URL.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogFilter {
+    pub product_id: Option<i64>,
+    pub platform: Option<Platform>,
+    /// `success` or `error`.
+    pub status: Option<String>,
+    /// Only attempts from the last this many hours.
+    pub hours: Option<u32>,
+}
+
+impl LogFilter {
+    pub fn parse(
+        product: &str,
+        platform: &str,
+        status: &str,
+        hours: &str,
+    ) -> Result<LogFilter, String> {
+        let product_id = match product.trim() {
+            "" => None,
+            p => Some(
+                p.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("product must be a product id, not {p:?}"))?,
+            ),
+        };
+        let platform = match platform {
+            "" => None,
+            "shopee" => Some(Platform::Shopee),
+            "tiktok" => Some(Platform::Tiktok),
+            other => return Err(format!("platform must be shopee or tiktok, not {other:?}")),
+        };
+        let status = match status {
+            "" => None,
+            "success" | "error" => Some(status.to_string()),
+            other => return Err(format!("status must be success or error, not {other:?}")),
+        };
+        let hours = match hours {
+            "" => None,
+            h => Some(
+                h.parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=24 * 366).contains(n))
+                    .ok_or_else(|| format!("hours must be 1 to 8784, not {h:?}"))?,
+            ),
+        };
+        Ok(LogFilter {
+            product_id,
+            platform,
+            status,
+            hours,
+        })
+    }
+}

@@ -105,15 +105,19 @@ fn ProductView(p: ProductDetail, sync: ServerAction<SyncProduct>) -> impl IntoVi
                 })}
             </div>
             <div class="space-y-4">
-                <MappingCard platform=Platform::Shopee mapping=p.mappings.shopee.clone()/>
-                <MappingCard platform=Platform::Tiktok mapping=p.mappings.tiktok.clone()/>
+                <MappingCard platform=Platform::Shopee mapping=p.mappings.shopee.clone() master_title=p.title.clone()/>
+                <MappingCard platform=Platform::Tiktok mapping=p.mappings.tiktok.clone() master_title=p.title.clone()/>
             </div>
         </div>
     }
 }
 
 #[component]
-fn MappingCard(platform: Platform, mapping: Option<MappingDto>) -> impl IntoView {
+fn MappingCard(
+    platform: Platform,
+    mapping: Option<MappingDto>,
+    master_title: String,
+) -> impl IntoView {
     let status = mapping
         .as_ref()
         .map(|m| m.sync_status)
@@ -130,7 +134,14 @@ fn MappingCard(platform: Platform, mapping: Option<MappingDto>) -> impl IntoView
     };
     let external_id = field(|m| m.external_id.clone());
     let final_price = field(|m| m.final_price.map(|p| p.to_string()));
-    let seo_title = field(|m| m.seo_title.clone());
+    // The same similarity the sync enforces (0.70–0.80), computed here in the browser too.
+    let seo_title = match mapping.as_ref().and_then(|m| m.seo_title.clone()) {
+        Some(t) => format!(
+            "{t} ({:.0}% similar)",
+            crate::domain::similarity(&master_title, &t) * 100.0
+        ),
+        None => "—".to_string(),
+    };
     let (extra_label, extra_value) = match platform {
         Platform::Shopee => ("Category", field(|m| m.category.clone())),
         Platform::Tiktok => ("Tokopedia status", field(|m| m.tokopedia_status.clone())),
@@ -187,7 +198,7 @@ fn SyncButtons(id: i64, action: ServerAction<SyncProduct>) -> impl IntoView {
         {move || action.value().get().map(|result| match result {
             Ok(outcomes) => view! {
                 <ul class="mt-3 space-y-2" data-testid="sync-outcomes">
-                    {outcomes.into_iter().map(|o| view! { <OutcomeLine o/> }).collect_view()}
+                    {outcomes.into_iter().map(|o| view! { <OutcomeLine o product_id=id/> }).collect_view()}
                 </ul>
             }.into_any(),
             Err(e) => view! { <div class="mt-3"><ErrorPanel message=e.to_string()/></div> }.into_any(),
@@ -196,8 +207,12 @@ fn SyncButtons(id: i64, action: ServerAction<SyncProduct>) -> impl IntoView {
 }
 
 #[component]
-fn OutcomeLine(o: SyncOutcome) -> impl IntoView {
+fn OutcomeLine(o: SyncOutcome, product_id: i64) -> impl IntoView {
     let platform = o.platform.label();
+    let log_href = format!(
+        "/dashboard/sync-logs?product={product_id}&platform={}",
+        o.platform.as_str()
+    );
     if o.ok {
         let what = format!(
             "{platform}: {} ({})",
@@ -214,6 +229,7 @@ fn OutcomeLine(o: SyncOutcome) -> impl IntoView {
                 <p class="font-medium">{format!("{platform}: {code}")}</p>
                 <p>{message}</p>
                 <p class="text-red-700">{hint}</p>
+                <a href=log_href class="text-red-900 underline underline-offset-4">"See the sync log"</a>
             </li>
         }.into_any()
     }

@@ -242,3 +242,97 @@ pub async fn insert_log(db: &DatabaseConnection, log: SyncLog<'_>) -> Result<i64
         .ok_or_else(|| DbErr::Custom("inserting a sync log returned no row".into()))?;
     row.try_get("", "id")
 }
+
+#[derive(FromQueryResult)]
+struct LogRow {
+    id: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+    product_id: i64,
+    platform: String,
+    status: String,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    attempt: i32,
+    job_id: Option<String>,
+    batch_id: Option<String>,
+    duration_ms: i32,
+    request_payload: Option<Value>,
+    response_payload: Option<Value>,
+}
+
+/// Newest first, 50 per page, filtered as the Sync Logs page asks.
+pub async fn list_logs(
+    db: &DatabaseConnection,
+    page: u32,
+    filter: &app::api::LogFilter,
+) -> Result<app::api::SyncLogPage, DbErr> {
+    let mut clauses = Vec::new();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    if let Some(p) = filter.product_id {
+        values.push(p.into());
+        clauses.push(format!("product_id = ${}", values.len()));
+    }
+    if let Some(p) = filter.platform {
+        values.push(p.as_str().into());
+        clauses.push(format!("platform = ${}", values.len()));
+    }
+    if let Some(s) = &filter.status {
+        values.push(s.clone().into());
+        clauses.push(format!("status = ${}", values.len()));
+    }
+    if let Some(h) = filter.hours {
+        values.push(i64::from(h).into());
+        clauses.push(format!(
+            "created_at > now() - make_interval(hours => ${}::int)",
+            values.len()
+        ));
+    }
+    let filter_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let total: i64 = db
+        .query_one_raw(sql(
+            &format!("SELECT count(*) AS n FROM sync_logs {filter_sql}"),
+            values.clone(),
+        ))
+        .await?
+        .map(|r| r.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let per_page = app::api::LOGS_PER_PAGE;
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    let rows = LogRow::find_by_statement(sql(
+        &format!("SELECT * FROM sync_logs {filter_sql} ORDER BY created_at DESC, id DESC LIMIT {per_page} OFFSET {offset}"),
+        values,
+    ))
+    .all(db)
+    .await?;
+    let pretty = |v: Option<Value>| {
+        v.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    Ok(app::api::SyncLogPage {
+        total: total as u64,
+        page,
+        items: rows
+            .into_iter()
+            .map(|r| app::api::SyncLogEntry {
+                id: r.id,
+                created_at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                product_id: r.product_id,
+                platform: r.platform,
+                status: r.status,
+                error_code: r.error_code,
+                error_message: r.error_message,
+                attempt: r.attempt,
+                job_id: r.job_id,
+                batch_id: r.batch_id,
+                duration_ms: r.duration_ms,
+                request_payload: pretty(r.request_payload),
+                response_payload: pretty(r.response_payload),
+            })
+            .collect(),
+    })
+}

@@ -9,7 +9,7 @@ pub mod sync;
 use std::sync::Arc;
 
 use app::api::ssr::{Dashboard, SharedDashboard};
-use app::api::{Platform, ProductDetail, ProductList, SyncOutcome};
+use app::api::{LogFilter, Platform, ProductDetail, ProductList, SyncLogPage, SyncOutcome};
 use app::{shell, App};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -34,6 +34,15 @@ impl Dashboard for DbDashboard {
             .map_err(|e| {
                 tracing::error!(error = %e, "listing products failed");
                 "the catalog could not be loaded; try again".to_string()
+            })
+    }
+
+    async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String> {
+        crate::db::sync::list_logs(&self.0.db, page, &filter)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "listing sync logs failed");
+                "the sync logs could not be loaded; try again".to_string()
             })
     }
 

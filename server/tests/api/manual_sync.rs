@@ -286,3 +286,34 @@ async fn verify_reads_both_listings_back_and_catches_a_changed_price() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn the_sync_logs_page_lists_attempts_with_filters_and_payloads() {
+    let (app, _) = app_with_catalog(4).await;
+    let id = id_of(&app, false).await;
+    sync(&app, json!(id), "both").await;
+    app.sandbox.fault("tiktok", "server_error").await;
+    let other = app.get_json("/api/products").await.1["items"][1]["id"]
+        .as_i64()
+        .unwrap();
+    sync(&app, json!(other), "tiktok").await;
+
+    let page = |q: &str| {
+        let url = app.url(&format!("/dashboard/sync-logs{q}"));
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let all = page("").await;
+    assert!(all.contains("3 attempts · page 1 of 1"), "{all}");
+    assert!(
+        all.contains("item_name"),
+        "the Shopee request payload is viewable"
+    );
+    let errors = page("?status=error").await;
+    assert!(errors.contains("1 attempts"), "{errors}");
+    assert!(errors.contains("NETWORK_ERROR"));
+    let shopee = page(&format!("?platform=shopee&product={id}&hours=24")).await;
+    assert!(shopee.contains("1 attempts"), "{shopee}");
+    let bad = page("?platform=lazada").await;
+    assert!(bad.contains("platform must be shopee or tiktok"), "{bad}");
+}
