@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_catalog;
 mod m20261129_000002_sync;
+mod m20261129_000003_verifications;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_catalog::Migration),
             Box::new(m20261129_000002_sync::Migration),
+            Box::new(m20261129_000003_verifications::Migration),
         ]
     }
 }

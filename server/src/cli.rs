@@ -40,6 +40,15 @@ pub enum Command {
     /// Read a product back from the marketplaces and compare it with what SyncStore
     /// intended; fails when anything differs.
     Verify { product_id: i64 },
+    /// Reports generated from data (Markdown on standard output).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The pilot test report: synced and read-back-verified products per platform.
+    Pilot,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +100,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database is up to date");
         }
         Command::Catalog(command) => run_catalog(settings, command).await?,
+        Command::Report(ReportCommand::Pilot) => {
+            let db = db::connect_and_migrate(&settings.database_url).await?;
+            print!("{}", crate::sync::pilot::pilot_report(&db).await?.markdown);
+        }
         Command::Verify { product_id } => {
             let state = AppState::connect(settings).await?;
             let checks = state.sync.verify(product_id).await?;

@@ -3,6 +3,7 @@
 //! by the batch workers.
 
 mod images;
+pub mod pilot;
 mod shopee;
 mod tiktok;
 pub mod verify;

@@ -227,6 +227,7 @@ impl SyncService {
                 }
             }
         }
+        super::pilot::record_verification(&self.db, product_id, &checks).await?;
         Ok(checks)
     }
 }

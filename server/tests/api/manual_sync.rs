@@ -317,3 +317,45 @@ async fn the_sync_logs_page_lists_attempts_with_filters_and_payloads() {
     let bad = page("?platform=lazada").await;
     assert!(bad.contains("platform must be shopee or tiktok"), "{bad}");
 }
+
+#[tokio::test]
+async fn the_pilot_passes_once_a_simple_and_a_variant_product_are_verified_on_both_platforms() {
+    let (app, _) = app_with_catalog(12).await;
+    let simple = id_of(&app, false).await;
+    let variants = id_of(&app, true).await;
+    assert!(pilot_report(&app).await.contains("**NOT PASSED**"));
+
+    for id in [simple, variants] {
+        let (status, body) = sync(&app, json!(id), "both").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(app
+        .cli(&["verify", &simple.to_string()])
+        .await
+        .status
+        .success());
+    assert!(
+        pilot_report(&app).await.contains("**NOT PASSED**"),
+        "the variant product is not verified yet"
+    );
+    assert!(app
+        .cli(&["verify", &variants.to_string()])
+        .await
+        .status
+        .success());
+    let md = pilot_report(&app).await;
+    assert!(md.contains("**PASSED**"), "{md}");
+    assert!(
+        md.contains(&format!("| #{simple} ")) && md.contains(&format!("| #{variants} ")),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("| pass |").count(),
+        4,
+        "two products × two platforms: {md}"
+    );
+}
+
+async fn pilot_report(app: &TestApp) -> String {
+    String::from_utf8(app.cli(&["report", "pilot"]).await.stdout).unwrap()
+}
