@@ -85,6 +85,12 @@ pub struct Intended {
     pub content_hash: String,
 }
 
+/// The connected shop one attempt talks to.
+enum Shop<'a> {
+    Shopee(&'a ShopeeClient),
+    Tiktok(&'a TiktokClient),
+}
+
 #[derive(Clone)]
 pub struct SyncService {
     db: DatabaseConnection,
@@ -191,51 +197,41 @@ impl SyncService {
                 ))
             })?;
         let mapping = records::mapping(&self.db, product_id, platform).await?;
-        match platform {
-            Platform::Shopee => {
-                let client = self
-                    .shopee
+        // The shop is checked before any work, so a missing connection fails fast.
+        let shop = match platform {
+            Platform::Shopee => Shop::Shopee(
+                self.shopee
                     .as_ref()
-                    .ok_or(SyncError::NotConnected("Shopee"))?;
-                let limits = shopee::title_limits(client, &category).await?;
-                let intended = self
-                    .intended(&product, platform, limits, mapping.as_ref())
-                    .await?;
-                if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
-                    return Ok(unchanged);
-                }
-                records::set_status(&self.db, product_id, platform, "syncing", None).await?;
+                    .ok_or(SyncError::NotConnected("Shopee"))?,
+            ),
+            Platform::Tiktok => Shop::Tiktok(
+                self.tiktok
+                    .as_ref()
+                    .ok_or(SyncError::NotConnected("TikTok Shop"))?,
+            ),
+        };
+        let limits = match shop {
+            Shop::Shopee(client) => shopee::title_limits(client, &category).await?,
+            Shop::Tiktok(_) => TitleLimits::TIKTOK,
+        };
+        let intended = self
+            .intended(&product, platform, limits, mapping.as_ref())
+            .await?;
+        if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
+            return Ok(unchanged);
+        }
+        records::set_status(&self.db, product_id, platform, "syncing", None).await?;
+        let mapping = mapping.as_ref();
+        match shop {
+            Shop::Shopee(client) => {
                 shopee::push(
-                    self,
-                    client,
-                    &product,
-                    &category,
-                    &intended,
-                    mapping.as_ref(),
-                    request,
+                    self, client, &product, &category, &intended, mapping, request,
                 )
                 .await
             }
-            Platform::Tiktok => {
-                let client = self
-                    .tiktok
-                    .as_ref()
-                    .ok_or(SyncError::NotConnected("TikTok Shop"))?;
-                let intended = self
-                    .intended(&product, platform, TitleLimits::TIKTOK, mapping.as_ref())
-                    .await?;
-                if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
-                    return Ok(unchanged);
-                }
-                records::set_status(&self.db, product_id, platform, "syncing", None).await?;
+            Shop::Tiktok(client) => {
                 tiktok::push(
-                    self,
-                    client,
-                    &product,
-                    &category,
-                    &intended,
-                    mapping.as_ref(),
-                    request,
+                    self, client, &product, &category, &intended, mapping, request,
                 )
                 .await
             }
