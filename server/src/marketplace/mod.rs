@@ -20,6 +20,15 @@ pub type TokenRefresher = Arc<
         + Sync,
 >;
 
+/// The HTTP client both marketplace clients use: `timeout` bounds a whole call.
+pub fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("a TLS client with default settings builds")
+}
+
 /// The current access token, shared by clones of a client, plus how to renew it.
 #[derive(Clone)]
 pub struct AccessToken {
@@ -32,6 +41,13 @@ impl AccessToken {
         AccessToken {
             current: Arc::new(RwLock::new(token)),
             refresher: None,
+        }
+    }
+
+    pub fn with_refresher(self, refresher: TokenRefresher) -> Self {
+        AccessToken {
+            refresher: Some(refresher),
+            ..self
         }
     }
 

@@ -54,21 +54,14 @@ pub struct ShopeeClient {
 
 impl ShopeeClient {
     pub fn new(creds: ShopeeCredentials, timeout: Duration) -> ShopeeClient {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .expect("a TLS client with default settings builds");
+        let http = super::http_client(timeout);
         let token = AccessToken::new(creds.access_token.clone());
         ShopeeClient { http, creds, token }
     }
 
     /// Renews the access token once when Shopee refuses it.
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
-        self.token = AccessToken {
-            refresher: Some(refresher),
-            ..self.token
-        };
+        self.token = self.token.with_refresher(refresher);
         self
     }
 

@@ -63,21 +63,14 @@ pub struct TiktokClient {
 
 impl TiktokClient {
     pub fn new(creds: TiktokCredentials, timeout: Duration) -> TiktokClient {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .expect("a TLS client with default settings builds");
+        let http = super::http_client(timeout);
         let token = AccessToken::new(creds.access_token.clone());
         TiktokClient { http, creds, token }
     }
 
     /// Renews the access token once when TikTok Shop refuses it (105002).
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
-        self.token = AccessToken {
-            refresher: Some(refresher),
-            ..self.token
-        };
+        self.token = self.token.with_refresher(refresher);
         self
     }
 

@@ -105,10 +105,8 @@ impl SyncService {
         shopee: Option<ShopeeClient>,
         tiktok: Option<TiktokClient>,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(20))
-            .build()
-            .expect("a TLS client with default settings builds");
+        // Master images come from the seller's image host; 20 s is generous for one file.
+        let http = crate::marketplace::http_client(std::time::Duration::from_secs(20));
         SyncService {
             db,
             shopee,
