@@ -13,7 +13,7 @@ use leptos_router::{path, SsrMode};
 
 use pages::{
     login::LoginPage, not_found::NotFoundPage, product::ProductPage, products::ProductsPage,
-    sync_logs::SyncLogsPage,
+    reports::PilotReportPage, sync_logs::SyncLogsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/products") view=ProductsPage/>
                 <Route path=path!("/dashboard/products/:id") view=ProductPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/sync-logs") view=SyncLogsPage/>
+                <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
             </Routes>
         </Router>
     }

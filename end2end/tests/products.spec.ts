@@ -77,4 +77,7 @@ test("syncing a product shows Syncing… then Synced with the marketplace ids", 
   await expect(page.getByTestId("mapping-tiktok")).toContainText("Synced");
   await expect(page.getByText("ACTIVATE")).toBeVisible();
   await expect(page.getByRole("button", { name: "Sync to Both" })).toBeEnabled();
+
+  await page.getByRole("button", { name: "Verify on marketplace" }).click();
+  await expect(page.getByTestId("verify-result")).toContainText(/All \d+ checks match/);
 });

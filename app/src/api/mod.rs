@@ -105,6 +105,27 @@ pub async fn list_sync_logs(
         .map_err(ServerFnError::new)
 }
 
+/// Reads the product back from every platform it is listed on and compares.
+#[server(prefix = "/api/fn", endpoint = "verify_product")]
+pub async fn verify_product(id: String) -> Result<Vec<CheckDto>, ServerFnError> {
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| ServerFnError::new("unknown product"))?;
+    ssr::dashboard()?
+        .verify_product(id)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+#[server(prefix = "/api/fn", endpoint = "pilot_report")]
+pub async fn pilot_report() -> Result<PilotReportDto, ServerFnError> {
+    ssr::dashboard()?
+        .pilot_report()
+        .await
+        .map_err(ServerFnError::new)
+}
+
 #[server(prefix = "/api/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
     let parts = use_context::<axum::http::request::Parts>();
@@ -123,6 +144,8 @@ pub mod ssr {
         async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String>;
         async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome;
         async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String>;
+        async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, String>;
+        async fn pilot_report(&self) -> Result<PilotReportDto, String>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

@@ -281,3 +281,19 @@ impl LogFilter {
         })
     }
 }
+
+/// One read-back comparison, as the product page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckDto {
+    pub platform: Platform,
+    pub name: String,
+    pub ok: bool,
+    pub expected: String,
+    pub actual: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PilotReportDto {
+    pub passed: bool,
+    pub markdown: String,
+}

@@ -18,6 +18,7 @@ pub fn DashboardLayout(children: Children) -> impl IntoView {
                     <nav class="flex gap-4 text-sm text-neutral-600">
                         <A href="/dashboard/products" attr:class="hover:text-neutral-900">"Products"</A>
                         <A href="/dashboard/sync-logs" attr:class="hover:text-neutral-900">"Sync logs"</A>
+                        <A href="/dashboard/reports/pilot" attr:class="hover:text-neutral-900">"Pilot report"</A>
                     </nav>
                     <div class="ml-auto flex items-center gap-3 text-sm">
                         <Suspense fallback=|| ()>

@@ -2,4 +2,5 @@ pub mod login;
 pub mod not_found;
 pub mod product;
 pub mod products;
+pub mod reports;
 pub mod sync_logs;

@@ -7,7 +7,8 @@ use leptos_router::hooks::use_params_map;
 use leptos::form::ActionForm;
 
 use crate::api::{
-    get_product, MappingDto, Platform, ProductDetail, SyncOutcome, SyncProduct, SyncStatus,
+    get_product, CheckDto, MappingDto, Platform, ProductDetail, SyncOutcome, SyncProduct,
+    SyncStatus, VerifyProduct,
 };
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{
@@ -59,6 +60,7 @@ fn ProductView(p: ProductDetail, sync: ServerAction<SyncProduct>) -> impl IntoVi
         <h1 class="mt-2 text-2xl font-semibold tracking-tight" data-testid="product-title">{p.title.clone()}</h1>
         <p class="text-sm text-neutral-500">"#" {p.id} " · SKU " {p.sku.clone()}</p>
         <SyncButtons id=p.id action=sync/>
+        <VerifyButton id=p.id/>
         <div class="mt-4 grid gap-4 lg:grid-cols-3">
             <div class="space-y-4 lg:col-span-2">
                 <Card title="Master product">
@@ -233,4 +235,57 @@ fn OutcomeLine(o: SyncOutcome, product_id: i64) -> impl IntoView {
             </li>
         }.into_any()
     }
+}
+
+/// "Verify on marketplace": reads the listings back and shows every comparison.
+#[component]
+fn VerifyButton(id: i64) -> impl IntoView {
+    let action = ServerAction::<VerifyProduct>::new();
+    let pending = action.pending();
+    view! {
+        <ActionForm action=action attr:class="mt-2">
+            <input type="hidden" name="id" value=id.to_string()/>
+            <button type="submit" class=BUTTON_OUTLINE disabled=move || pending.get()>
+                {move || if pending.get() { "Verifying…" } else { "Verify on marketplace" }}
+            </button>
+        </ActionForm>
+        {move || action.value().get().map(|result| match result {
+            Ok(checks) if checks.is_empty() => view! {
+                <p class="mt-2 text-sm text-neutral-500">"Not listed on any platform yet."</p>
+            }.into_any(),
+            Ok(checks) => {
+                let failed = checks.iter().filter(|c| !c.ok).count();
+                let summary = if failed == 0 {
+                    format!("All {} checks match what SyncStore intended.", checks.len())
+                } else {
+                    format!("{failed} of {} checks differ.", checks.len())
+                };
+                view! {
+                    <div class="mt-2" data-testid="verify-result">
+                        <p class="text-sm font-medium">{summary}</p>
+                        <ul class="mt-1 space-y-1 text-xs">
+                            {checks.into_iter().map(|c| view! { <CheckLine c/> }).collect_view()}
+                        </ul>
+                    </div>
+                }.into_any()
+            }
+            Err(e) => view! { <div class="mt-2"><ErrorPanel message=e.to_string()/></div> }.into_any(),
+        })}
+    }
+}
+
+#[component]
+fn CheckLine(c: CheckDto) -> impl IntoView {
+    let mark = if c.ok { "✓" } else { "✗" };
+    let tone = if c.ok {
+        "text-emerald-800"
+    } else {
+        "text-red-800"
+    };
+    let detail = if c.ok {
+        String::new()
+    } else {
+        format!(" — expected {}, found {}", c.expected, c.actual)
+    };
+    view! { <li class=tone>{format!("{mark} {} · {}{detail}", c.platform.label(), c.name)}</li> }
 }

@@ -9,7 +9,10 @@ pub mod sync;
 use std::sync::Arc;
 
 use app::api::ssr::{Dashboard, SharedDashboard};
-use app::api::{LogFilter, Platform, ProductDetail, ProductList, SyncLogPage, SyncOutcome};
+use app::api::{
+    CheckDto, LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage,
+    SyncOutcome,
+};
 use app::{shell, App};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -35,6 +38,33 @@ impl Dashboard for DbDashboard {
                 tracing::error!(error = %e, "listing products failed");
                 "the catalog could not be loaded; try again".to_string()
             })
+    }
+
+    async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, String> {
+        let checks = self.0.sync.verify(id).await.map_err(|e| e.to_string())?;
+        Ok(checks
+            .into_iter()
+            .map(|c| CheckDto {
+                platform: c.platform,
+                name: c.name,
+                ok: c.ok,
+                expected: c.expected,
+                actual: c.actual,
+            })
+            .collect())
+    }
+
+    async fn pilot_report(&self) -> Result<PilotReportDto, String> {
+        let report = crate::sync::pilot::pilot_report(&self.0.db)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "building the pilot report failed");
+                "the pilot report could not be built; try again".to_string()
+            })?;
+        Ok(PilotReportDto {
+            passed: report.passed,
+            markdown: report.markdown,
+        })
     }
 
     async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String> {

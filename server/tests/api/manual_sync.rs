@@ -359,3 +359,67 @@ async fn the_pilot_passes_once_a_simple_and_a_variant_product_are_verified_on_bo
 async fn pilot_report(app: &TestApp) -> String {
     String::from_utf8(app.cli(&["report", "pilot"]).await.stdout).unwrap()
 }
+
+#[tokio::test]
+async fn a_listing_the_platform_rejects_and_a_title_that_cannot_fit_are_invalid_product() {
+    let (app, mut catalog) = app_with_catalog(2).await;
+    catalog[0].description = "Terlalu pendek".into();
+    catalog[1].title = "Kaos".into();
+    app.import(&catalog).await;
+    let items = app.get_json("/api/products").await.1["items"].clone();
+    let (short_description, short_title) = (items[0]["id"].clone(), items[1]["id"].clone());
+
+    let (status, body) = sync(&app, short_description, "shopee").await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "INVALID_PRODUCT");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("error_desc_length_min_limit"),
+        "Shopee's own code is kept: {body}"
+    );
+
+    let (status, body) = sync(&app, short_title, "tiktok").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("set a title override"),
+        "{body}"
+    );
+    assert_eq!(app.sandbox.stats().await["tiktok"]["listings"], 0);
+}
+
+#[tokio::test]
+async fn a_revoked_shop_token_is_unauthorized() {
+    let app = crate::support::spawn_app_with(|s| {
+        if let Some(shopee) = s.shopee.as_mut() {
+            shopee.access_token = "revoked".into();
+        }
+    })
+    .await;
+    app.import(&demo_catalog(1, &app.base)).await;
+    app.login().await;
+    let id = app.get_json("/api/products").await.1["items"][0]["id"].clone();
+    let (status, body) = sync(&app, id, "shopee").await;
+    assert_eq!(status, 502, "{body}");
+    assert_error(&body, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn the_pilot_report_page_says_whether_the_pilot_passed() {
+    let (app, _) = app_with_catalog(1).await;
+    let html = app
+        .client
+        .get(app.url("/dashboard/reports/pilot"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Pilot not passed yet"), "{html}");
+    assert!(html.contains("# Pilot test report"));
+}

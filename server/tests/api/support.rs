@@ -52,10 +52,16 @@ pub async fn fresh_db() -> DatabaseConnection {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app`, with the settings adjusted first (e.g. a revoked shop token).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let sandbox = sandbox().await;
     let mut settings = test_settings();
     settings.shopee = Some(sandbox.shopee.clone());
     settings.tiktok = Some(sandbox.tiktok.clone());
+    adjust(&mut settings);
     let state = AppState::connect(settings.clone())
         .await
         .expect("connect to Postgres and Redis");
