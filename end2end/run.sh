@@ -25,6 +25,18 @@ export SANDBOX_TIKTOK_AUDIT_MS=0
 "$bin" migrate
 "$bin" user add --email "$E2E_EMAIL" --role owner --password "$E2E_PASSWORD"
 "$bin" catalog demo --count 4147 2>/dev/null
+# Two demo products (ids 4141 and 4146) get only two images, so syncing them shows the
+# Error state; the catalog keeps its 4,147 products.
+broken_csv=$(mktemp)
+{
+  head -n 1 docs/catalog-sample.csv
+  for sku in FSH-04141 FSH-04146; do
+    img="http://127.0.0.1:${port}/media/demo/${sku}"
+    echo "${sku},Kemeja Flanel Lengan Panjang Dua Gambar Saja,Kemeja flanel dengan dua foto saja.,Fashion,50000,5,0.2,,,,${img}/1.png|${img}/2.png,,,,,"
+  done
+} > "$broken_csv"
+"$bin" catalog import "$broken_csv" 2>/dev/null
+rm -f "$broken_csv"
 "$(dirname "$bin")/syncstore-sandbox" --addr "127.0.0.1:${sandbox_port}" > target/e2e-sandbox.log 2>&1 &
 sandbox=$!
 "$bin" serve --no-worker > target/e2e-server.log 2>&1 &

@@ -81,3 +81,17 @@ test("syncing a product shows Syncing… then Synced with the marketplace ids", 
   await page.getByRole("button", { name: "Verify on marketplace" }).click();
   await expect(page.getByTestId("verify-result")).toContainText(/All \d+ checks match/);
 });
+
+test("a product with too few images shows the Error state with what to fix", async ({ page, isMobile }) => {
+  const id = isMobile ? 4146 : 4141;
+  await signIn(page, `/dashboard/products/${id}`);
+  await page.getByRole("button", { name: "Sync to Shopee" }).click();
+  const outcome = page.getByTestId("sync-outcomes");
+  await expect(outcome).toContainText("Shopee: INVALID_PRODUCT", { timeout: 20_000 });
+  await expect(outcome).toContainText("at least 3 are needed");
+  await expect(outcome).toContainText("Fix the product in the master catalog");
+  await expect(page.getByTestId("mapping-shopee")).toContainText("Error");
+  await outcome.getByRole("link", { name: "See the sync log" }).click();
+  await expect(page).toHaveURL(new RegExp(`/dashboard/sync-logs\\?product=${id}&platform=shopee`));
+  await expect(page.getByTestId("sync-logs")).toContainText("INVALID_PRODUCT");
+});
