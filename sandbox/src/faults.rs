@@ -116,10 +116,8 @@ pub enum FaultEffect {
     Disconnect,
 }
 
+/// What an injected fault does to a request; latency is added separately, by [`respond_late`].
 pub async fn apply(fault: Fault) -> FaultEffect {
-    if fault.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
-    }
     if fault.mode == FaultMode::None || rand::random::<f64>() >= fault.probability {
         return FaultEffect::Proceed;
     }
@@ -147,4 +145,13 @@ pub fn disconnect() -> Response {
 pub async fn hang() -> Response {
     tokio::time::sleep(Duration::from_secs(300)).await;
     StatusCode::GATEWAY_TIMEOUT.into_response()
+}
+
+/// Holds a response back for the fault's latency. The request has already taken effect, as
+/// with a slow marketplace: a client that gives up meanwhile has still created what it asked.
+pub async fn respond_late(fault: Fault, response: Response) -> Response {
+    if fault.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
+    }
+    response
 }

@@ -250,13 +250,19 @@ pub async fn handle(
         FaultEffect::Hang => return faults::hang().await,
         FaultEffect::Disconnect => return faults::disconnect(),
     }
-    let mut state = sandbox.lock();
-    let shopee = &mut state.shopee;
-    let result = authenticate(sandbox, shopee, path, params, signing)
-        .and_then(|shop_id| check_rate(shopee, shop_id, sandbox.config.shopee_qps).map(|_| shop_id))
-        .and_then(|shop_id| op(shopee, shop_id));
-    match result {
+    // The lock is released before the response waits out any injected latency.
+    let result = {
+        let mut state = sandbox.lock();
+        let shopee = &mut state.shopee;
+        authenticate(sandbox, shopee, path, params, signing)
+            .and_then(|shop_id| {
+                check_rate(shopee, shop_id, sandbox.config.shopee_qps).map(|_| shop_id)
+            })
+            .and_then(|shop_id| op(shopee, shop_id))
+    };
+    let response = match result {
         Ok(response) => Json(envelope("", "", Some(response))).into_response(),
         Err(e) => e.into_response(),
-    }
+    };
+    faults::respond_late(fault, response).await
 }

@@ -306,16 +306,20 @@ pub async fn handle(
         FaultEffect::Hang => return faults::hang().await,
         FaultEffect::Disconnect => return faults::disconnect(),
     }
-    let mut guard = sb.lock();
-    let state = &mut guard.tiktok;
-    let result = authenticate(sb, state, &call)
-        .and_then(|_| check_rate(state, call.path, sb.config.tiktok_qps))
-        .and_then(|_| op(state, sb));
-    match result {
+    // The lock is released before the response waits out any injected latency.
+    let result = {
+        let mut guard = sb.lock();
+        let state = &mut guard.tiktok;
+        authenticate(sb, state, &call)
+            .and_then(|_| check_rate(state, call.path, sb.config.tiktok_qps))
+            .and_then(|_| op(state, sb))
+    };
+    let response = match result {
         Ok(data) => {
             Json(json!({"code": 0, "message": "Success", "data": data, "request_id": request_id()}))
                 .into_response()
         }
         Err(e) => e.into_response(),
-    }
+    };
+    faults::respond_late(fault, response).await
 }

@@ -423,3 +423,71 @@ async fn the_pilot_report_page_says_whether_the_pilot_passed() {
     assert!(html.contains("Pilot not passed yet"), "{html}");
     assert!(html.contains("# Pilot test report"));
 }
+
+#[tokio::test]
+async fn a_sync_killed_at_any_point_and_retried_never_lists_twice() {
+    use std::time::Duration;
+    use syncstore::marketplace::{shopee::ShopeeClient, tiktok::TiktokClient};
+    use syncstore::sync::{AttemptContext, SyncService};
+
+    let (app, _) = app_with_catalog(10).await;
+    let ids: Vec<i64> = app.get_json("/api/products").await.1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    let service = SyncService::new(
+        app.db.clone(),
+        Some(ShopeeClient::new(
+            app.sandbox.shopee.clone(),
+            Duration::from_secs(5),
+        )),
+        Some(TiktokClient::new(
+            app.sandbox.tiktok.clone(),
+            Duration::from_secs(5),
+        )),
+    );
+    // Slow marketplaces, and a sync killed a little later each time: before, during and
+    // after each create, so some creates took effect and were never recorded.
+    app.sandbox.latency(120).await;
+    for (n, id) in ids.iter().copied().enumerate() {
+        let service = service.clone();
+        let task = tokio::spawn(async move {
+            let ctx = AttemptContext::default();
+            let _ = service
+                .sync_product_to(id, app::api::Platform::Shopee, &ctx)
+                .await;
+            let _ = service
+                .sync_product_to(id, app::api::Platform::Tiktok, &ctx)
+                .await;
+        });
+        tokio::time::sleep(Duration::from_millis(200 * (n as u64 + 1))).await;
+        task.abort();
+        let _ = task.await;
+    }
+    app.sandbox.latency(0).await;
+    let killed = app.sandbox.stats().await;
+    let created_while_killed = killed["shopee"]["listings"].as_u64().unwrap()
+        + killed["tiktok"]["listings"].as_u64().unwrap();
+    assert!(
+        created_while_killed > 0,
+        "some killed syncs had created listings: {killed}"
+    );
+    for id in &ids {
+        // Retried back to back, the shop's rate limit answers now and then; wait it out
+        // as the queue will.
+        let mut answer = sync(&app, json!(id), "both").await;
+        for _ in 0..5 {
+            if answer.0 != 429 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            answer = sync(&app, json!(id), "both").await;
+        }
+        assert_eq!(answer.0, 200, "{}", answer.1);
+    }
+    let stats = app.sandbox.stats().await;
+    assert_eq!(stats["shopee"]["listings"], 10, "{stats}");
+    assert_eq!(stats["tiktok"]["listings"], 10, "{stats}");
+}

@@ -205,6 +205,18 @@ impl SandboxHandle {
         assert!(res.status().is_success());
     }
 
+    /// Every response from now on arrives `ms` late (after the request took effect).
+    pub async fn latency(&self, ms: u64) {
+        let res = self
+            .admin
+            .post(format!("{}/_sandbox/faults", self.base))
+            .json(&json!({"platform": "all", "mode": "none", "probability": 1.0, "latency_ms": ms}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+
     pub async fn stats(&self) -> Value {
         self.admin
             .get(format!("{}/_sandbox/stats", self.base))
