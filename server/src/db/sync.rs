@@ -43,7 +43,6 @@ pub async fn category_for(
 
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct StoredMapping {
-    pub id: i64,
     pub external_id: Option<String>,
     pub status: String,
     pub content_hash: Option<String>,
@@ -56,30 +55,11 @@ pub async fn mapping(
     platform: Platform,
 ) -> Result<Option<StoredMapping>, DbErr> {
     StoredMapping::find_by_statement(sql(
-        "SELECT id, external_id, status, content_hash, title_override FROM platform_mappings
+        "SELECT external_id, status, content_hash, title_override FROM platform_mappings
          WHERE product_id = $1 AND platform = $2",
         [product_id.into(), platform.as_str().into()],
     ))
     .one(db)
-    .await
-}
-
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct StoredVariantMapping {
-    pub sku: String,
-    pub external_id: Option<String>,
-}
-
-pub async fn variant_mappings(
-    db: &DatabaseConnection,
-    mapping_id: i64,
-) -> Result<Vec<StoredVariantMapping>, DbErr> {
-    StoredVariantMapping::find_by_statement(sql(
-        "SELECT v.sku, vm.external_id FROM variant_mappings vm JOIN product_variants v ON v.id = vm.variant_id
-         WHERE vm.mapping_id = $1",
-        [mapping_id.into()],
-    ))
-    .all(db)
     .await
 }
 

@@ -65,10 +65,6 @@ impl ShopeeClient {
         self
     }
 
-    pub fn shop_id(&self) -> u64 {
-        self.creds.shop_id
-    }
-
     /// The full URL with the common parameters and the shop signature
     /// (`partner_id + path + timestamp + access_token + shop_id`).
     fn signed_url(&self, token: &str, path: &str, query: &[(&str, String)]) -> String {

@@ -278,17 +278,6 @@ impl SyncService {
             content_hash,
         })
     }
-
-    async fn record(
-        &self,
-        product_id: i64,
-        platform: Platform,
-        listing: records::SyncedListing<'_>,
-    ) -> Result<(), SyncError> {
-        records::record_synced(&self.db, product_id, platform, &listing)
-            .await
-            .map_err(SyncError::from)
-    }
 }
 
 /// A listing already synced with exactly this content is not pushed again.

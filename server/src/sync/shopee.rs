@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::images::platform_images;
 use super::{Intended, SyncAction, SyncError, SyncResult, SyncService};
-use crate::db::sync::{StoredMapping, SyncedListing};
+use crate::db::sync::{self as records, StoredMapping, SyncedListing};
 use crate::marketplace::shopee::ShopeeClient;
 
 /// The shop's item-name bounds for this category (`get_item_limit`).
@@ -157,22 +157,22 @@ pub async fn push(
             .await?;
     }
     let external_id = item_id.to_string();
-    service
-        .record(
-            product.id,
-            Platform::Shopee,
-            SyncedListing {
-                external_id: &external_id,
-                final_price: intended.final_price.0,
-                seo_title: &intended.title,
-                category_id: category,
-                content_hash: &intended.content_hash,
-                tokopedia_status: None,
-                listing_platforms: &[],
-                variants: &variants,
-            },
-        )
-        .await?;
+    records::record_synced(
+        &service.db,
+        product.id,
+        Platform::Shopee,
+        &SyncedListing {
+            external_id: &external_id,
+            final_price: intended.final_price.0,
+            seo_title: &intended.title,
+            category_id: category,
+            content_hash: &intended.content_hash,
+            tokopedia_status: None,
+            listing_platforms: &[],
+            variants: &variants,
+        },
+    )
+    .await?;
     Ok(SyncResult {
         platform: Platform::Shopee,
         status: "synced",

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::images::platform_images;
 use super::{Intended, SyncAction, SyncError, SyncResult, SyncService};
-use crate::db::sync::{StoredMapping, SyncedListing};
+use crate::db::sync::{self as records, StoredMapping, SyncedListing};
 use crate::marketplace::tiktok::TiktokClient;
 
 pub const LISTING_PLATFORMS: [&str; 2] = ["TIKTOK_SHOP", "TOKOPEDIA"];
@@ -165,22 +165,22 @@ pub async fn push(
                 .collect()
         })
         .unwrap_or_else(|| LISTING_PLATFORMS.iter().map(|p| p.to_string()).collect());
-    service
-        .record(
-            product.id,
-            Platform::Tiktok,
-            SyncedListing {
-                external_id: &product_id,
-                final_price: intended.final_price.0,
-                seo_title: &intended.title,
-                category_id: category,
-                content_hash: &intended.content_hash,
-                tokopedia_status: tokopedia.as_deref(),
-                listing_platforms: &platforms,
-                variants: &variants,
-            },
-        )
-        .await?;
+    records::record_synced(
+        &service.db,
+        product.id,
+        Platform::Tiktok,
+        &SyncedListing {
+            external_id: &product_id,
+            final_price: intended.final_price.0,
+            seo_title: &intended.title,
+            category_id: category,
+            content_hash: &intended.content_hash,
+            tokopedia_status: tokopedia.as_deref(),
+            listing_platforms: &platforms,
+            variants: &variants,
+        },
+    )
+    .await?;
     Ok(SyncResult {
         platform: Platform::Tiktok,
         status: "synced",
