@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_catalog;
 mod m20261129_000002_sync;
 mod m20261129_000003_verifications;
+mod m20261129_000004_queue;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_catalog::Migration),
             Box::new(m20261129_000002_sync::Migration),
             Box::new(m20261129_000003_verifications::Migration),
+            Box::new(m20261129_000004_queue::Migration),
         ]
     }
 }

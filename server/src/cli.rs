@@ -29,6 +29,12 @@ pub enum Command {
         #[arg(long)]
         no_worker: bool,
     },
+    /// Work the batch queue (any number of these, on any machine, beside `serve`).
+    Worker {
+        /// Jobs this process runs at once (default: SYNCSTORE_WORKER_CONCURRENCY or 4).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: Option<u16>,
+    },
     /// Create the database if needed and apply every migration.
     Migrate,
     /// Import, export or generate the master catalog.
@@ -89,11 +95,22 @@ pub struct UserAdd {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     match cli.command {
-        Command::Serve { no_worker: _ } => {
+        Command::Serve { no_worker } => {
             let state = AppState::connect(settings).await?;
-            let app = Application::build(state).await?;
+            let mut app = Application::build(state).await?;
+            if no_worker {
+                app = app.without_worker();
+            }
             tracing::info!("SyncStore listening on http://{}", app.addr());
             app.run_until_stopped().await?;
+        }
+        Command::Worker { concurrency } => {
+            let mut settings = settings;
+            if let Some(n) = concurrency {
+                settings.queue.concurrency = n.into();
+            }
+            let state = AppState::connect(settings).await?;
+            crate::startup::run_worker(state).await?;
         }
         Command::Migrate => {
             db::connect_and_migrate(&settings.database_url).await?;

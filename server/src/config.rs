@@ -1,9 +1,12 @@
 //! Turns the environment (and `.env`, if present) into typed [`Settings`].
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::time::Duration;
 
 use crate::marketplace::shopee::ShopeeCredentials;
 use crate::marketplace::tiktok::TiktokCredentials;
+use crate::queue::QueueSettings;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -21,6 +24,11 @@ pub struct Settings {
     /// The connected shops; `None` until their credentials are set.
     pub shopee: Option<ShopeeCredentials>,
     pub tiktok: Option<TiktokCredentials>,
+    /// Calls per second SyncStore allows itself per shop, across all its processes
+    /// (`SYNCSTORE_SHOPEE_QPS`, `SYNCSTORE_TIKTOK_QPS`).
+    pub shopee_qps: u32,
+    pub tiktok_qps: u32,
+    pub queue: QueueSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +78,43 @@ impl Settings {
             site_root: var("LEPTOS_SITE_ROOT", "target/site"),
             shopee: ShopeeCredentials::from_env(),
             tiktok: TiktokCredentials::from_env(),
+            shopee_qps: number("SYNCSTORE_SHOPEE_QPS", 10, 1..=10_000)? as u32,
+            tiktok_qps: number("SYNCSTORE_TIKTOK_QPS", 20, 1..=10_000)? as u32,
+            queue: QueueSettings {
+                concurrency: number("SYNCSTORE_WORKER_CONCURRENCY", 4, 1..=256)? as usize,
+                retry_base: Duration::from_millis(number(
+                    "SYNCSTORE_RETRY_BASE_MS",
+                    2_000,
+                    1..=600_000,
+                )?),
+                stall_timeout: Duration::from_millis(number(
+                    "SYNCSTORE_STALL_TIMEOUT_MS",
+                    15_000,
+                    3_000..=3_600_000,
+                )?),
+            },
         })
+    }
+}
+
+/// A whole number from the environment within `range`, or `default` when unset.
+fn number(
+    name: &'static str,
+    default: u64,
+    range: RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    let Ok(text) = std::env::var(name) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError {
+            name,
+            reason: format!(
+                "{text:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        }),
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod marketplace;
+pub mod queue;
 pub mod redis;
 pub mod startup;
 pub mod sync;

@@ -10,6 +10,9 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::marketplace::shopee::ShopeeClient;
 use crate::marketplace::tiktok::TiktokClient;
+use crate::marketplace::RateLimiter;
+use crate::queue::events::BatchEvents;
+use crate::queue::{Queue, Worker};
 use crate::sync::SyncService;
 use crate::{db, http, redis};
 
@@ -23,6 +26,7 @@ pub struct AppState {
     pub settings: Settings,
     pub leptos_options: LeptosOptions,
     pub sync: SyncService,
+    pub queue: Queue,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -42,16 +46,12 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(settings.addr)
             .build();
-        let sync = SyncService::new(
+        let sync = sync_service(&settings, db.clone(), redis.clone());
+        let queue = Queue::new(
             db.clone(),
-            settings
-                .shopee
-                .clone()
-                .map(|c| ShopeeClient::new(c, MARKETPLACE_TIMEOUT)),
-            settings
-                .tiktok
-                .clone()
-                .map(|c| TiktokClient::new(c, MARKETPLACE_TIMEOUT)),
+            redis.clone(),
+            &settings.redis_prefix,
+            settings.queue.clone(),
         );
         Ok(AppState {
             db,
@@ -59,20 +59,78 @@ impl AppState {
             settings,
             leptos_options,
             sync,
+            queue,
         })
     }
+}
+
+/// The sync service with each connected shop's client paced by its shared rate limit.
+pub fn sync_service(
+    settings: &Settings,
+    db: DatabaseConnection,
+    redis: fred::prelude::Pool,
+) -> SyncService {
+    let limit = |platform: &str, shop: String, qps: u32| {
+        RateLimiter::new(
+            redis.clone(),
+            format!("{}ratelimit:{platform}:{shop}", settings.redis_prefix),
+            qps,
+        )
+    };
+    let shopee = settings.shopee.clone().map(|c| {
+        let shop = format!("{}:{}", c.partner_id, c.shop_id);
+        ShopeeClient::new(c, MARKETPLACE_TIMEOUT).with_rate_limit(limit(
+            "shopee",
+            shop,
+            settings.shopee_qps,
+        ))
+    });
+    let tiktok = settings.tiktok.clone().map(|c| {
+        let shop = format!("{}:{}", c.app_key, c.shop_cipher);
+        TiktokClient::new(c, MARKETPLACE_TIMEOUT).with_rate_limit(limit(
+            "tiktok",
+            shop,
+            settings.tiktok_qps,
+        ))
+    });
+    SyncService::new(db, shopee, tiktok)
+}
+
+/// Runs a queue worker until SIGTERM or Ctrl-C, then finishes or hands back its jobs.
+pub async fn run_worker(state: AppState) -> anyhow::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    Worker::new(state.queue.clone(), std::sync::Arc::new(state.sync.clone()))
+        .run(stopped)
+        .await?;
+    Ok(())
 }
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    with_worker: bool,
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free port, as tests do).
     pub async fn build(state: AppState) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(state.settings.addr).await?;
-        Ok(Application { listener, state })
+        Ok(Application {
+            listener,
+            state,
+            with_worker: true,
+        })
+    }
+
+    /// Serves without the in-process queue worker (separate `syncstore worker`
+    /// processes do the work).
+    pub fn without_worker(mut self) -> Self {
+        self.with_worker = false;
+        self
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -81,11 +139,36 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let app = http::router(self.state);
+    /// Serves (and works the queue, unless switched off) until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let worker = self.with_worker.then(|| {
+            let worker = Worker::new(
+                self.state.queue.clone(),
+                std::sync::Arc::new(self.state.sync.clone()),
+            );
+            tokio::spawn(worker.run(stopped.clone()))
+        });
+        let events = BatchEvents::subscribe(
+            &self.state.settings.redis_url,
+            self.state.queue.events_channel(),
+        )
+        .await?;
+        let app = http::router(self.state, events, stopped.clone());
+        let mut until_stopped = stopped.clone();
         axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+            .with_graceful_shutdown(async move {
+                let _ = until_stopped.wait_for(|stop| *stop).await;
+            })
+            .await?;
+        if let Some(worker) = worker {
+            worker.await??;
+        }
+        Ok(())
     }
 }
 

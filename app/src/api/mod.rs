@@ -2,8 +2,10 @@
 //! The server functions delegate to a [`ssr::Dashboard`] the server crate provides, so
 //! database code stays in `server/`.
 
+pub mod batch;
 pub mod models;
 
+pub use batch::*;
 pub use models::*;
 
 use leptos::prelude::*;

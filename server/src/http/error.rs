@@ -18,6 +18,12 @@ pub enum AppError {
     ProductNotFound(String),
     #[error("{0}")]
     RateLimited(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BatchTooLarge(String),
+    #[error("no product with id {}", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
+    UnknownProducts(Vec<i64>),
     #[error("unexpected server error")]
     Internal(#[from] anyhow::Error),
 }
@@ -30,6 +36,9 @@ impl AppError {
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::ProductNotFound(_) => "INVALID_PRODUCT",
             AppError::RateLimited(_) => "RATE_LIMITED",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::BatchTooLarge(_) => "BATCH_TOO_LARGE",
+            AppError::UnknownProducts(_) => "INVALID_PRODUCT",
             AppError::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -41,6 +50,10 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::ProductNotFound(_) => StatusCode::NOT_FOUND,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BatchTooLarge(_) | AppError::UnknownProducts(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -57,10 +70,13 @@ impl IntoResponse for AppError {
         if let AppError::Internal(e) = &self {
             tracing::error!(error = ?e, "request failed");
         }
-        let body = json!({
+        let mut body = json!({
             "success": false,
             "error": { "code": self.code(), "message": self.to_string() },
         });
+        if let AppError::UnknownProducts(ids) = &self {
+            body["error"]["product_ids"] = json!(ids);
+        }
         (self.status(), Json(body)).into_response()
     }
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: JSON API, auth forms, media and the Leptos dashboard.
 
 pub mod auth;
+pub mod batch;
 pub mod error;
 pub mod media;
 pub mod products;
@@ -111,7 +112,11 @@ impl Dashboard for DbDashboard {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(
+    state: AppState,
+    events: crate::queue::events::BatchEvents,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> Router {
     let dashboard: SharedDashboard = Arc::new(DbDashboard(state.clone()));
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(RedisSessionStore::new(
@@ -130,6 +135,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/products", get(products::list))
         .route("/api/products/{id}", get(products::detail))
         .route("/api/sync/manual", post(sync::manual))
+        .route("/api/sync/batch", post(batch::start))
+        .route("/api/sync/batch/status", get(batch::status))
+        .route("/api/sync/batch/{batch_id}/events", get(batch::events))
         .route("/login", post(auth::form_login))
         .route("/logout", post(auth::form_logout));
 
@@ -151,5 +159,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(auth::reject_cross_site))
         .route("/media/demo/{sku}/{file}", get(media::demo_image))
         .layer(CompressionLayer::new())
+        .layer(axum::Extension(events))
+        .layer(axum::Extension(stopped))
         .with_state(state)
 }

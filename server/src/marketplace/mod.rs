@@ -2,10 +2,12 @@
 //! protocol and reports failures as one [`MarketplaceError`].
 
 pub mod error;
+pub mod rate_limit;
 pub mod shopee;
 pub mod tiktok;
 
 pub use error::MarketplaceError;
+pub use rate_limit::RateLimiter;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::error::{retry_after, MarketplaceError};
-use super::{AccessToken, TokenRefresher};
+use super::{AccessToken, RateLimiter, TokenRefresher};
 
 const PLATFORM: &str = "Shopee";
 pub const PRODUCTION_URL: &str = "https://partner.shopeemobile.com";
@@ -50,18 +50,30 @@ pub struct ShopeeClient {
     http: reqwest::Client,
     creds: ShopeeCredentials,
     token: AccessToken,
+    limiter: Option<RateLimiter>,
 }
 
 impl ShopeeClient {
     pub fn new(creds: ShopeeCredentials, timeout: Duration) -> ShopeeClient {
         let http = super::http_client(timeout);
         let token = AccessToken::new(creds.access_token.clone());
-        ShopeeClient { http, creds, token }
+        ShopeeClient {
+            http,
+            creds,
+            token,
+            limiter: None,
+        }
     }
 
     /// Renews the access token once when Shopee refuses it.
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
         self.token = self.token.with_refresher(refresher);
+        self
+    }
+
+    /// Paces every call through a rate limit shared with the other workers.
+    pub fn with_rate_limit(mut self, limiter: RateLimiter) -> Self {
+        self.limiter = Some(limiter);
         self
     }
 
@@ -92,6 +104,9 @@ impl ShopeeClient {
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, MarketplaceError> {
+        if let Some(limiter) = &self.limiter {
+            limiter.wait_turn().await;
+        }
         let response = request
             .send()
             .await

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::error::{retry_after, MarketplaceError};
-use super::{AccessToken, TokenRefresher};
+use super::{AccessToken, RateLimiter, TokenRefresher};
 
 const PLATFORM: &str = "TikTok Shop";
 pub const PRODUCTION_URL: &str = "https://open-api.tiktokglobalshop.com";
@@ -59,18 +59,30 @@ pub struct TiktokClient {
     http: reqwest::Client,
     creds: TiktokCredentials,
     token: AccessToken,
+    limiter: Option<RateLimiter>,
 }
 
 impl TiktokClient {
     pub fn new(creds: TiktokCredentials, timeout: Duration) -> TiktokClient {
         let http = super::http_client(timeout);
         let token = AccessToken::new(creds.access_token.clone());
-        TiktokClient { http, creds, token }
+        TiktokClient {
+            http,
+            creds,
+            token,
+            limiter: None,
+        }
     }
 
     /// Renews the access token once when TikTok Shop refuses it (105002).
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
         self.token = self.token.with_refresher(refresher);
+        self
+    }
+
+    /// Paces every call through a rate limit shared with the other workers.
+    pub fn with_rate_limit(mut self, limiter: RateLimiter) -> Self {
+        self.limiter = Some(limiter);
         self
     }
 
@@ -105,6 +117,9 @@ impl TiktokClient {
         token: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Value, MarketplaceError> {
+        if let Some(limiter) = &self.limiter {
+            limiter.wait_turn().await;
+        }
         let response = request
             .header("x-tts-access-token", token)
             .send()

@@ -1,6 +1,7 @@
 //! Integration tests: the real application over HTTP, real Postgres and Redis.
 
 mod auth;
+mod batch;
 mod catalog;
 mod manual_sync;
 mod pages;

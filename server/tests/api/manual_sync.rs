@@ -2,18 +2,8 @@
 
 use serde_json::{json, Value};
 use syncstore::catalog::demo::demo_catalog;
-use syncstore::catalog::NewProduct;
 
-use crate::support::{assert_error, spawn_app, TestApp};
-
-/// The demo catalog with image URLs this app serves, so sync can download them.
-async fn app_with_catalog(count: usize) -> (TestApp, Vec<NewProduct>) {
-    let app = spawn_app().await;
-    let catalog = demo_catalog(count, &app.base);
-    app.import(&catalog).await;
-    app.login().await;
-    (app, catalog)
-}
+use crate::support::{app_with_catalog, assert_error, TestApp};
 
 async fn id_of(app: &TestApp, variants: bool) -> i64 {
     let (_, list) = app.get_json("/api/products").await;

@@ -40,6 +40,14 @@ pub fn test_settings() -> Settings {
         site_root: "target/site".into(),
         shopee: None,
         tiktok: None,
+        // Below the sandbox's 50 per second, which counts whole calendar seconds.
+        shopee_qps: 40,
+        tiktok_qps: 40,
+        queue: syncstore::queue::QueueSettings {
+            concurrency: 4,
+            retry_base: std::time::Duration::from_millis(200),
+            stall_timeout: std::time::Duration::from_secs(3),
+        },
     }
 }
 
@@ -57,6 +65,25 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app`, with the settings adjusted first (e.g. a revoked shop token).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(adjust, true).await
+}
+
+/// `syncstore serve --no-worker`: jobs wait for separate worker processes.
+pub async fn spawn_app_without_worker() -> TestApp {
+    spawn(|_| {}, false).await
+}
+
+/// The demo catalog with image URLs this app serves (so sync can download them),
+/// imported, and the owner signed in.
+pub async fn app_with_catalog(count: usize) -> (TestApp, Vec<NewProduct>) {
+    let app = spawn_app().await;
+    let catalog = syncstore::catalog::demo::demo_catalog(count, &app.base);
+    app.import(&catalog).await;
+    app.login().await;
+    (app, catalog)
+}
+
+async fn spawn(adjust: impl FnOnce(&mut Settings), with_worker: bool) -> TestApp {
     let sandbox = sandbox().await;
     let mut settings = test_settings();
     settings.shopee = Some(sandbox.shopee.clone());
@@ -74,7 +101,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     .await
     .unwrap();
     let db = state.db.clone();
-    let application = Application::build(state).await.expect("bind");
+    let mut application = Application::build(state).await.expect("bind");
+    if !with_worker {
+        application = application.without_worker();
+    }
     let base = format!("http://{}", application.addr());
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -92,6 +122,34 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// The application's parts, for what has no HTTP route.
+    pub async fn state(&self) -> AppState {
+        AppState::connect(self.settings.clone())
+            .await
+            .expect("connect")
+    }
+
+    /// Deletes every Redis key of this app, as if Redis had lost its data, and signs in again.
+    pub async fn flush_redis(&self) {
+        use fred::prelude::*;
+        let redis = syncstore::redis::connect(&self.settings.redis_url)
+            .await
+            .unwrap();
+        let keys: Vec<String> = redis
+            .next()
+            .custom(
+                fred::cmd!("KEYS"),
+                vec![format!("{}*", self.settings.redis_prefix)],
+            )
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            let _: i64 = redis.del(keys).await.unwrap();
+        }
+        // The session went with everything else.
+        self.login().await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -252,11 +310,38 @@ impl TestApp {
     /// Runs the `syncstore` binary against this app's database, Redis prefix and shops
     /// (asynchronously: the app and the sandbox keep serving on this runtime meanwhile).
     pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().await.expect("run syncstore")
+    }
+
+    /// `syncstore worker` as a separate process; killed when the handle is dropped.
+    pub fn worker_process(&self, concurrency: u16) -> tokio::process::Child {
+        self.command(&["worker", "--concurrency", &concurrency.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start syncstore worker")
+    }
+
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
         let (shopee, tiktok) = (&self.sandbox.shopee, &self.sandbox.tiktok);
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_syncstore"))
+        let queue = &self.settings.queue;
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_syncstore"));
+        command
             .args(args)
             .env("DATABASE_URL", &self.settings.database_url)
+            .env("REDIS_URL", &self.settings.redis_url)
             .env("SYNCSTORE_REDIS_PREFIX", &self.settings.redis_prefix)
+            .env("SYNCSTORE_SHOPEE_QPS", self.settings.shopee_qps.to_string())
+            .env("SYNCSTORE_TIKTOK_QPS", self.settings.tiktok_qps.to_string())
+            .env(
+                "SYNCSTORE_RETRY_BASE_MS",
+                queue.retry_base.as_millis().to_string(),
+            )
+            .env(
+                "SYNCSTORE_STALL_TIMEOUT_MS",
+                queue.stall_timeout.as_millis().to_string(),
+            )
             .env("SHOPEE_BASE_URL", &shopee.base_url)
             .env("SHOPEE_PARTNER_ID", shopee.partner_id.to_string())
             .env("SHOPEE_PARTNER_KEY", &shopee.partner_key)
@@ -266,9 +351,7 @@ impl TestApp {
             .env("TIKTOK_APP_KEY", &tiktok.app_key)
             .env("TIKTOK_APP_SECRET", &tiktok.app_secret)
             .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)
-            .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token)
-            .output()
-            .await
-            .expect("run syncstore")
+            .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token);
+        command
     }
 }

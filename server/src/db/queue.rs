@@ -1,0 +1,554 @@
+//! Batches and jobs in Postgres, the queue's system of record. A job changes state only
+//! through these statements, each guarded by the state it expects, so two workers that
+//! both received a job id can never both run it.
+
+use app::api::{BatchSnapshot, BatchStatus, BatchSummary, DeadLetter, JobDto, JobState, Platform};
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, TransactionTrait};
+
+use super::sql;
+
+/// Placeholders `$from, $from+1, …` for `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The ids among `ids` that name no product.
+pub async fn unknown_products(db: &DatabaseConnection, ids: &[i64]) -> Result<Vec<i64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .query_all_raw(sql(
+            &format!(
+                "SELECT id FROM products WHERE id IN ({})",
+                placeholders(1, ids.len())
+            ),
+            ids.iter().map(|id| (*id).into()),
+        ))
+        .await?;
+    let known: std::collections::HashSet<i64> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<i64>("", "id").ok())
+        .collect();
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| !known.contains(id))
+        .collect())
+}
+
+/// Creates a batch with one job per product and platform, in one transaction.
+pub async fn create_batch(
+    db: &DatabaseConnection,
+    created_by: Option<i64>,
+    platform_label: &str,
+    product_ids: &[i64],
+    platforms: &[Platform],
+) -> Result<(String, Vec<String>), DbErr> {
+    let txn = db.begin().await?;
+    let total = (product_ids.len() * platforms.len()) as i32;
+    let batch_id: String = txn
+        .query_one_raw(sql(
+            "INSERT INTO sync_batches (created_by, platform, total) VALUES ($1, $2, $3) RETURNING id",
+            [created_by.into(), platform_label.into(), total.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("inserting a batch returned no row".into()))?
+        .try_get("", "id")?;
+    let mut values: Vec<sea_orm::Value> = vec![batch_id.clone().into()];
+    let mut rows = Vec::new();
+    for product_id in product_ids {
+        for platform in platforms {
+            values.push((*product_id).into());
+            values.push(platform.as_str().into());
+            rows.push(format!("($1, ${}, ${})", values.len() - 1, values.len()));
+        }
+    }
+    let job_rows = txn
+        .query_all_raw(sql(
+            &format!(
+                "INSERT INTO sync_jobs (batch_id, product_id, platform) VALUES {} RETURNING id",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    let job_ids = job_rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    txn.commit().await?;
+    Ok((batch_id, job_ids))
+}
+
+/// A job a worker now holds.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct ClaimedJob {
+    pub id: String,
+    pub batch_id: String,
+    pub product_id: i64,
+    pub platform: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+impl ClaimedJob {
+    pub fn platform(&self) -> Platform {
+        if self.platform == "tiktok" {
+            Platform::Tiktok
+        } else {
+            Platform::Shopee
+        }
+    }
+}
+
+/// Takes a job for `worker_id` if it is due and nobody holds it; `None` otherwise.
+pub async fn claim(
+    db: &DatabaseConnection,
+    job_id: &str,
+    worker_id: &str,
+) -> Result<Option<ClaimedJob>, DbErr> {
+    ClaimedJob::find_by_statement(sql(
+        "WITH job AS (
+            UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
+                heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
+            WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
+            RETURNING id, batch_id, product_id, platform, attempts, max_attempts
+         ), started AS (
+            UPDATE sync_batches SET started_at = now()
+            WHERE id IN (SELECT batch_id FROM job) AND started_at IS NULL
+         )
+         SELECT * FROM job",
+        [job_id.into(), worker_id.into()],
+    ))
+    .one(db)
+    .await
+}
+
+/// Where a job that could not be claimed stands: its state and, if it is waiting for a
+/// later run, how many milliseconds from now.
+pub async fn job_state(
+    db: &DatabaseConnection,
+    job_id: &str,
+) -> Result<Option<(String, i64)>, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            "SELECT state, GREATEST(0, (EXTRACT(EPOCH FROM (run_at - now())) * 1000))::bigint AS due_in_ms
+             FROM sync_jobs WHERE id = $1",
+            [job_id.into()],
+        ))
+        .await?;
+    row.map(|r| Ok((r.try_get("", "state")?, r.try_get("", "due_in_ms")?)))
+        .transpose()
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum Finish {
+    Completed {
+        action: Option<String>,
+    },
+    /// Run again after `delay_ms`.
+    Retry {
+        delay_ms: i64,
+        code: String,
+        message: String,
+    },
+    /// Into the dead-letter queue.
+    Failed {
+        code: String,
+        message: String,
+    },
+}
+
+/// Records the end of an attempt held by `worker_id`; `false` when the job was no longer
+/// this worker's (it was recovered as stalled meanwhile), in which case nothing changes.
+pub async fn finish(
+    db: &DatabaseConnection,
+    job_id: &str,
+    worker_id: &str,
+    duration_ms: i64,
+    finish: &Finish,
+) -> Result<bool, DbErr> {
+    let (state, delay_ms, action, code, message) = match finish {
+        Finish::Completed { action } => ("completed", 0, action.clone(), None, None),
+        Finish::Retry {
+            delay_ms,
+            code,
+            message,
+        } => (
+            "retrying",
+            *delay_ms,
+            None,
+            Some(code.clone()),
+            Some(message.clone()),
+        ),
+        Finish::Failed { code, message } => {
+            ("failed", 0, None, Some(code.clone()), Some(message.clone()))
+        }
+    };
+    let result = db
+        .execute_raw(sql(
+            "UPDATE sync_jobs SET state = $3, run_at = now() + $4 * interval '1 millisecond',
+                action = $5, error_code = $6, error_message = $7,
+                duration_ms = duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                finished_at = CASE WHEN $3 IN ('completed', 'failed') THEN now() END,
+                updated_at = now()
+             WHERE id = $1 AND state = 'active' AND worker_id = $2",
+            [
+                job_id.into(),
+                worker_id.into(),
+                state.into(),
+                delay_ms.into(),
+                action.into(),
+                code.into(),
+                message.into(),
+                duration_ms.min(i32::MAX as i64).into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Hands a job back unfinished (graceful shutdown): the interrupted attempt is not held
+/// against it.
+pub async fn hand_back(
+    db: &DatabaseConnection,
+    job_id: &str,
+    worker_id: &str,
+) -> Result<bool, DbErr> {
+    let result = db
+        .execute_raw(sql(
+            "UPDATE sync_jobs SET state = 'waiting', attempts = GREATEST(attempts - 1, 0),
+                worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
+             WHERE id = $1 AND state = 'active' AND worker_id = $2",
+            [job_id.into(), worker_id.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Marks the batch finished once none of its jobs is left to run.
+pub async fn close_batch_if_done(db: &DatabaseConnection, batch_id: &str) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        "UPDATE sync_batches SET finished_at = now()
+         WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (
+            SELECT 1 FROM sync_jobs WHERE batch_id = $1 AND state IN ('waiting', 'active', 'retrying'))",
+        [batch_id.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Proves the worker is alive for the jobs it still runs.
+pub async fn heartbeat(
+    db: &DatabaseConnection,
+    worker_id: &str,
+    job_ids: &[String],
+) -> Result<(), DbErr> {
+    if job_ids.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<sea_orm::Value> = vec![worker_id.into()];
+    values.extend(job_ids.iter().map(|id| id.clone().into()));
+    db.execute_raw(sql(
+        &format!(
+            "UPDATE sync_jobs SET heartbeat_at = now()
+             WHERE worker_id = $1 AND state = 'active' AND id IN ({})",
+            placeholders(2, job_ids.len())
+        ),
+        values,
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Jobs whose worker stopped sending heartbeats `stall_ms` ago go back to waiting; the cut
+/// attempt is not held against them, but a job that stalls 3 times is dead-lettered
+/// (`WORKER_LOST`) rather than take down worker after worker. Returns (job, batch, state).
+pub async fn recover_stalled(
+    db: &DatabaseConnection,
+    stall_ms: i64,
+) -> Result<Vec<(String, String, String)>, DbErr> {
+    let rows = db
+        .query_all_raw(sql(
+            "UPDATE sync_jobs SET
+                state = CASE WHEN stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
+                error_code = CASE WHEN stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE error_code END,
+                error_message = CASE WHEN stalls + 1 >= 3
+                    THEN 'the worker running this job stopped 3 times' ELSE error_message END,
+                finished_at = CASE WHEN stalls + 1 >= 3 THEN now() END,
+                attempts = GREATEST(attempts - 1, 0), stalls = stalls + 1,
+                worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
+             WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond'
+             RETURNING id, batch_id, state",
+            [stall_ms.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "id")?,
+                r.try_get("", "batch_id")?,
+                r.try_get("", "state")?,
+            ))
+        })
+        .collect()
+}
+
+/// A job Postgres says must still run, for re-dispatching to Redis.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct PendingJob {
+    pub id: String,
+    pub state: String,
+    pub due_in_ms: i64,
+}
+
+/// Every waiting or retrying job; with `overdue_ms`, only those due that long ago.
+pub async fn pending_jobs(
+    db: &DatabaseConnection,
+    overdue_ms: Option<i64>,
+) -> Result<Vec<PendingJob>, DbErr> {
+    PendingJob::find_by_statement(sql(
+        "SELECT id, state, GREATEST(0, (EXTRACT(EPOCH FROM (run_at - now())) * 1000))::bigint AS due_in_ms
+         FROM sync_jobs
+         WHERE state IN ('waiting', 'retrying')
+           AND ($1::bigint IS NULL OR run_at < now() - $1 * interval '1 millisecond')
+         ORDER BY run_at",
+        [overdue_ms.into()],
+    ))
+    .all(db)
+    .await
+}
+
+#[derive(FromQueryResult)]
+struct BatchRow {
+    id: String,
+    platform: String,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(FromQueryResult)]
+struct JobRow {
+    id: String,
+    product_id: i64,
+    sku: Option<String>,
+    platform: String,
+    state: String,
+    attempts: i32,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    duration_ms: i32,
+    action: Option<String>,
+}
+
+fn platform_of(s: &str) -> Platform {
+    if s == "tiktok" {
+        Platform::Tiktok
+    } else {
+        Platform::Shopee
+    }
+}
+
+/// The batch and all its jobs; `None` when there is no such batch.
+pub async fn snapshot(
+    db: &DatabaseConnection,
+    batch_id: &str,
+) -> Result<Option<BatchSnapshot>, DbErr> {
+    let Some(batch) = BatchRow::find_by_statement(sql(
+        "SELECT id, platform, created_at, started_at, finished_at FROM sync_batches WHERE id = $1",
+        [batch_id.into()],
+    ))
+    .one(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let jobs = JobRow::find_by_statement(sql(
+        "SELECT j.id, j.product_id, p.sku, j.platform, j.state, j.attempts, j.error_code,
+                j.error_message, j.duration_ms, j.action
+         FROM sync_jobs j LEFT JOIN products p ON p.id = j.product_id
+         WHERE j.batch_id = $1 ORDER BY j.product_id, j.platform",
+        [batch_id.into()],
+    ))
+    .all(db)
+    .await?;
+    let mut snapshot = BatchSnapshot {
+        batch_id: batch.id,
+        platform: batch.platform,
+        status: BatchStatus::Queued,
+        total: 0,
+        completed: 0,
+        failed: 0,
+        active: 0,
+        waiting: 0,
+        retrying: 0,
+        percent: 0,
+        created_at: rfc3339(batch.created_at),
+        started_at: batch.started_at.map(rfc3339),
+        finished_at: batch.finished_at.map(rfc3339),
+        jobs: jobs
+            .into_iter()
+            .map(|j| JobDto {
+                job_id: j.id,
+                product_id: j.product_id,
+                sku: j.sku.unwrap_or_default(),
+                platform: platform_of(&j.platform),
+                state: JobState::parse(&j.state),
+                attempts: j.attempts,
+                error_code: j.error_code,
+                error_message: j.error_message,
+                duration_ms: j.duration_ms.into(),
+                action: j.action,
+            })
+            .collect(),
+    };
+    snapshot.tally(snapshot.started_at.is_some());
+    Ok(Some(snapshot))
+}
+
+#[derive(FromQueryResult)]
+struct SummaryRow {
+    id: String,
+    platform: String,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    total: i64,
+    completed: i64,
+    failed: i64,
+}
+
+/// Newest first.
+pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<BatchSummary>, DbErr> {
+    let rows = SummaryRow::find_by_statement(sql(
+        "SELECT b.id, b.platform, b.created_at, b.started_at,
+                count(j.id) AS total,
+                count(j.id) FILTER (WHERE j.state = 'completed') AS completed,
+                count(j.id) FILTER (WHERE j.state IN ('failed', 'discarded')) AS failed
+         FROM sync_batches b LEFT JOIN sync_jobs j ON j.batch_id = b.id
+         GROUP BY b.id ORDER BY b.created_at DESC LIMIT $1",
+        [limit.into()],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let done = r.completed + r.failed;
+            let status = if r.total > 0 && done == r.total {
+                if r.failed == 0 {
+                    BatchStatus::Completed
+                } else {
+                    BatchStatus::CompletedWithErrors
+                }
+            } else if r.started_at.is_some() {
+                BatchStatus::Running
+            } else {
+                BatchStatus::Queued
+            };
+            BatchSummary {
+                batch_id: r.id,
+                platform: r.platform,
+                status,
+                total: r.total,
+                completed: r.completed,
+                failed: r.failed,
+                percent: if r.total == 0 {
+                    100
+                } else {
+                    done * 100 / r.total
+                },
+                created_at: rfc3339(r.created_at),
+            }
+        })
+        .collect())
+}
+
+#[derive(FromQueryResult)]
+struct DeadRow {
+    id: String,
+    batch_id: String,
+    product_id: i64,
+    sku: Option<String>,
+    title: Option<String>,
+    platform: String,
+    attempts: i32,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+/// The dead-letter queue, newest failure first.
+pub async fn dead_letters(db: &DatabaseConnection) -> Result<Vec<DeadLetter>, DbErr> {
+    let rows = DeadRow::find_by_statement(sql(
+        "SELECT j.id, j.batch_id, j.product_id, p.sku, p.title, j.platform, j.attempts,
+                j.error_code, j.error_message, j.finished_at
+         FROM sync_jobs j LEFT JOIN products p ON p.id = j.product_id
+         WHERE j.state = 'failed' ORDER BY j.finished_at DESC NULLS LAST LIMIT 500",
+        [],
+    ))
+    .all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DeadLetter {
+            job_id: r.id,
+            batch_id: r.batch_id,
+            product_id: r.product_id,
+            sku: r.sku.unwrap_or_default(),
+            title: r.title.unwrap_or_default(),
+            platform: platform_of(&r.platform),
+            attempts: r.attempts,
+            error_code: r.error_code,
+            error_message: r.error_message,
+            failed_at: r.finished_at.map(rfc3339).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Puts a dead-lettered job back in line with fresh attempts; its batch is open again.
+/// Returns the batch id, or `None` when the job is not in the dead-letter queue.
+pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            "WITH job AS (
+                UPDATE sync_jobs SET state = 'waiting', attempts = 0, stalls = 0, run_at = now(),
+                    finished_at = NULL, updated_at = now()
+                WHERE id = $1 AND state = 'failed' RETURNING batch_id
+             ), reopened AS (
+                UPDATE sync_batches SET finished_at = NULL WHERE id IN (SELECT batch_id FROM job)
+             )
+             SELECT batch_id FROM job",
+            [job_id.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get("", "batch_id")).transpose()
+}
+
+/// Takes a job out of the dead-letter queue for good, keeping who and why.
+pub async fn discard_dead(
+    db: &DatabaseConnection,
+    job_id: &str,
+    user_id: Option<i64>,
+    reason: &str,
+) -> Result<Option<String>, DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            "UPDATE sync_jobs SET state = 'discarded', discard_reason = $2, discarded_by = $3,
+                updated_at = now()
+             WHERE id = $1 AND state = 'failed' RETURNING batch_id",
+            [job_id.into(), reason.into(), user_id.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get("", "batch_id")).transpose()
+}

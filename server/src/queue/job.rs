@@ -1,0 +1,71 @@
+//! What a worker runs for a job: the [`JobHandler`] trait and its one production
+//! implementation, the sync service.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::db::queue::ClaimedJob;
+use crate::marketplace::MarketplaceError;
+use crate::sync::{AttemptContext, SyncError, SyncService};
+
+/// Why an attempt failed, and whether trying again can help.
+#[derive(Debug, Clone)]
+pub struct JobFailure {
+    pub code: String,
+    pub message: String,
+    pub retryable: bool,
+    pub retry_after: Option<Duration>,
+}
+
+#[async_trait]
+pub trait JobHandler: Send + Sync + 'static {
+    /// Runs one attempt; `Ok` carries what was done (`created`, `updated`, …).
+    async fn run(
+        &self,
+        job: &ClaimedJob,
+        ctx: &AttemptContext,
+    ) -> Result<Option<String>, JobFailure>;
+}
+
+impl From<&SyncError> for JobFailure {
+    fn from(e: &SyncError) -> Self {
+        let (retryable, retry_after) = match e {
+            SyncError::Marketplace(MarketplaceError::RateLimited { retry_after, .. }) => {
+                (true, *retry_after)
+            }
+            SyncError::Marketplace(m) => (m.is_retryable(), None),
+            // Our own database hiccuped; the product itself may be fine.
+            SyncError::Db(_) => (true, None),
+            SyncError::InvalidProduct(_) | SyncError::NotConnected(_) => (false, None),
+        };
+        JobFailure {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            retryable,
+            retry_after,
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for SyncService {
+    async fn run(
+        &self,
+        job: &ClaimedJob,
+        ctx: &AttemptContext,
+    ) -> Result<Option<String>, JobFailure> {
+        match self
+            .sync_product_to(job.product_id, job.platform(), ctx)
+            .await
+        {
+            Ok(result) => Ok(Some(
+                serde_json::to_value(result.action)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            )),
+            Err(e) => Err(JobFailure::from(&e)),
+        }
+    }
+}

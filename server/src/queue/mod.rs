@@ -1,0 +1,456 @@
+//! The batch queue (SPEC §6). Postgres holds every batch and job and decides who may run a
+//! job; Redis carries job ids to the workers, holds backoff timers, shares the per-shop
+//! rate limits and publishes progress. docs/queue.md explains the design and what each
+//! failure does.
+
+pub mod events;
+pub mod job;
+pub mod retry;
+pub mod worker;
+
+use std::time::Duration;
+
+use app::api::{
+    dedupe_ids, parse_batch_platform, BatchCreated, BatchRequest, Platform, MAX_BATCH_PRODUCTS,
+};
+use fred::prelude::*;
+use fred::types::SetOptions;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::db::queue as jobs;
+
+pub use job::{JobFailure, JobHandler};
+pub use worker::Worker;
+
+/// How the workers behave; from `SYNCSTORE_WORKER_CONCURRENCY`, `SYNCSTORE_RETRY_BASE_MS`
+/// and `SYNCSTORE_STALL_TIMEOUT_MS`.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// Jobs one worker process runs at once.
+    pub concurrency: usize,
+    /// The first retry waits between half and all of this.
+    pub retry_base: Duration,
+    /// A job whose worker sent no heartbeat for this long is given to another worker.
+    pub stall_timeout: Duration,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            concurrency: 4,
+            retry_base: Duration::from_secs(2),
+            stall_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Redis key names, all under the installation's prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    /// LIST of job ids ready to run (LPUSH in, BLMOVE out from the right).
+    pub wait: String,
+    /// ZSET of job ids waiting out a backoff, scored by due time in ms.
+    pub delayed: String,
+    /// SET of worker ids that have a private active list.
+    pub workers: String,
+    /// Present while Redis still has the queue's data; its absence means Redis lost it.
+    pub epoch: String,
+    /// Held by the one process doing recovery work at the moment.
+    pub maintenance: String,
+    /// Pub/sub channel carrying the id of each batch that changed.
+    pub events: String,
+    active_prefix: String,
+    alive_prefix: String,
+}
+
+impl Keys {
+    fn new(prefix: &str) -> Keys {
+        Keys {
+            wait: format!("{prefix}queue:wait"),
+            delayed: format!("{prefix}queue:delayed"),
+            workers: format!("{prefix}queue:workers"),
+            epoch: format!("{prefix}queue:epoch"),
+            maintenance: format!("{prefix}queue:maintenance"),
+            events: format!("{prefix}queue:events"),
+            active_prefix: format!("{prefix}queue:active:"),
+            alive_prefix: format!("{prefix}queue:alive:"),
+        }
+    }
+
+    /// LIST of the jobs a worker has taken and not yet acknowledged.
+    pub fn active(&self, worker: &str) -> String {
+        format!("{}{worker}", self.active_prefix)
+    }
+
+    /// Expiring key a worker keeps renewing while it is alive.
+    pub fn alive(&self, worker: &str) -> String {
+        format!("{}{worker}", self.alive_prefix)
+    }
+}
+
+/// Why a batch was not started; nothing was recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchRejected {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a batch holds at most {MAX_BATCH_PRODUCTS} products; this one has {0}")]
+    TooLarge(usize),
+    #[error("no product with id {}", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
+    UnknownProducts(Vec<i64>),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("Redis error: {0}")]
+    Redis(#[from] fred::error::Error),
+}
+
+/// Moves due job ids from the backoff set to the wait list, on Redis's clock.
+const PROMOTE_DUE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 200)
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('LPUSH', KEYS[2], id)
+end
+return #due
+"#;
+
+/// Schedules a job id `ARGV[2]` milliseconds from now, on Redis's clock.
+const DELAY: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return 1
+"#;
+
+/// Hands the private lists of workers that stopped renewing their alive key back to the
+/// wait list (front of the line), and forgets those workers.
+const RECOVER_DEAD_WORKERS: &str = r#"
+local moved = 0
+for _, w in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. w) == 0 then
+    local list = ARGV[2] .. w
+    while redis.call('RPOPLPUSH', list, KEYS[2]) do
+      moved = moved + 1
+    end
+    redis.call('SREM', KEYS[1], w)
+  end
+end
+return moved
+"#;
+
+/// Of the job ids in ARGV[2..], those in no wait list, backoff set or worker list.
+const MISSING: &str = r#"
+local lists = {KEYS[1]}
+for _, w in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  table.insert(lists, ARGV[1] .. w)
+end
+local missing = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local found = redis.call('ZSCORE', KEYS[2], id)
+  if not found then
+    for _, l in ipairs(lists) do
+      if redis.call('LPOS', l, id) then
+        found = true
+        break
+      end
+    end
+  end
+  if not found then
+    table.insert(missing, id)
+  end
+end
+return missing
+"#;
+
+#[derive(Clone)]
+pub struct Queue {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) redis: Pool,
+    pub(crate) keys: Keys,
+    pub(crate) settings: QueueSettings,
+}
+
+impl Queue {
+    pub fn new(
+        db: DatabaseConnection,
+        redis: Pool,
+        prefix: &str,
+        settings: QueueSettings,
+    ) -> Queue {
+        Queue {
+            db,
+            redis,
+            keys: Keys::new(prefix),
+            settings,
+        }
+    }
+
+    /// The pub/sub channel batch progress is published on.
+    pub fn events_channel(&self) -> String {
+        self.keys.events.clone()
+    }
+
+    pub fn settings(&self) -> &QueueSettings {
+        &self.settings
+    }
+
+    /// Checks a batch request (platform, 1–50 distinct known products; repeated ids count
+    /// once) and starts it, or rejects it as a whole.
+    pub async fn start_batch(
+        &self,
+        created_by: Option<i64>,
+        request: &BatchRequest,
+    ) -> Result<BatchCreated, BatchRejected> {
+        let platforms = parse_batch_platform(&request.platform).map_err(BatchRejected::Invalid)?;
+        let ids = dedupe_ids(&request.product_ids);
+        if ids.is_empty() {
+            return Err(BatchRejected::Invalid("choose at least one product".into()));
+        }
+        if ids.len() > MAX_BATCH_PRODUCTS {
+            return Err(BatchRejected::TooLarge(ids.len()));
+        }
+        let unknown = jobs::unknown_products(&self.db, &ids)
+            .await
+            .map_err(QueueError::from)?;
+        if !unknown.is_empty() {
+            return Err(BatchRejected::UnknownProducts(unknown));
+        }
+        Ok(self
+            .submit_batch(created_by, &request.platform, &ids, &platforms)
+            .await?)
+    }
+
+    /// Records a batch with one job per product and platform, then hands the jobs to the
+    /// workers. The product ids must already be checked (known, deduplicated, ≤ 50).
+    pub async fn submit_batch(
+        &self,
+        created_by: Option<i64>,
+        platform_label: &str,
+        product_ids: &[i64],
+        platforms: &[Platform],
+    ) -> Result<BatchCreated, QueueError> {
+        let (batch_id, job_ids) =
+            jobs::create_batch(&self.db, created_by, platform_label, product_ids, platforms)
+                .await?;
+        // Were Redis to refuse now, the jobs are safe in Postgres and the maintenance
+        // sweep dispatches them; the batch is still accepted.
+        if let Err(e) = self.dispatch(&job_ids).await {
+            tracing::warn!(error = %e, %batch_id, "batch recorded but not yet dispatched");
+        }
+        self.publish(&batch_id).await;
+        Ok(BatchCreated {
+            batch_id,
+            total_jobs: job_ids.len() as i64,
+        })
+    }
+
+    /// Puts job ids at the back of the line.
+    pub async fn dispatch(&self, job_ids: &[String]) -> Result<(), QueueError> {
+        if job_ids.is_empty() {
+            return Ok(());
+        }
+        self.ensure_epoch().await?;
+        let _: i64 = self.redis.lpush(&self.keys.wait, job_ids.to_vec()).await?;
+        Ok(())
+    }
+
+    /// Puts a job id at the front of the line (a job handed back or recovered).
+    pub(crate) async fn dispatch_first(&self, job_id: &str) -> Result<(), QueueError> {
+        let _: i64 = self.redis.rpush(&self.keys.wait, job_id).await?;
+        Ok(())
+    }
+
+    /// Runs a job again `delay_ms` from now.
+    pub(crate) async fn delay(&self, job_id: &str, delay_ms: i64) -> Result<(), QueueError> {
+        let _: i64 = self
+            .redis
+            .eval(
+                DELAY,
+                vec![self.keys.delayed.clone()],
+                vec![job_id.to_string(), delay_ms.max(0).to_string()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn promote_due(&self) -> Result<i64, QueueError> {
+        Ok(self
+            .redis
+            .eval(
+                PROMOTE_DUE,
+                vec![self.keys.delayed.clone(), self.keys.wait.clone()],
+                Vec::<String>::new(),
+            )
+            .await?)
+    }
+
+    pub(crate) async fn recover_dead_workers(&self) -> Result<i64, QueueError> {
+        Ok(self
+            .redis
+            .eval(
+                RECOVER_DEAD_WORKERS,
+                vec![self.keys.workers.clone(), self.keys.wait.clone()],
+                vec![
+                    self.keys.alive_prefix.clone(),
+                    self.keys.active_prefix.clone(),
+                ],
+            )
+            .await?)
+    }
+
+    /// Tells every listener (the SSE streams) that a batch changed. Best effort: the
+    /// streams also re-read the batch every few seconds.
+    pub async fn publish(&self, batch_id: &str) {
+        let sent: Result<i64, _> = self.redis.next().publish(&self.keys.events, batch_id).await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, batch_id, "could not publish batch progress");
+        }
+    }
+
+    /// `true` when the epoch marker had to be set again: Redis lost the queue's data (or
+    /// this is its first use), and pending jobs must be dispatched from Postgres.
+    async fn ensure_epoch(&self) -> Result<bool, QueueError> {
+        let set: Option<String> = self
+            .redis
+            .set(
+                &self.keys.epoch,
+                chrono::Utc::now().to_rfc3339(),
+                None,
+                Some(SetOptions::NX),
+                false,
+            )
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Re-dispatches every waiting or retrying job from Postgres (after Redis lost its
+    /// data). Duplicates are harmless: a worker runs a job only if Postgres lets it claim
+    /// the job.
+    async fn redispatch_pending(&self) -> Result<usize, QueueError> {
+        let pending = jobs::pending_jobs(&self.db, None).await?;
+        for job in &pending {
+            self.place(job).await?;
+        }
+        Ok(pending.len())
+    }
+
+    async fn place(&self, job: &jobs::PendingJob) -> Result<(), QueueError> {
+        if job.due_in_ms > 0 {
+            self.delay(&job.id, job.due_in_ms).await
+        } else {
+            let _: i64 = self.redis.lpush(&self.keys.wait, job.id.clone()).await?;
+            Ok(())
+        }
+    }
+
+    /// Finds jobs Postgres says are due for a while but Redis does not hold anywhere (a
+    /// dispatch that failed, a partial loss) and dispatches them again.
+    async fn redispatch_orphans(&self, overdue: Duration) -> Result<usize, QueueError> {
+        let pending = jobs::pending_jobs(&self.db, Some(overdue.as_millis() as i64)).await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut args = vec![self.keys.active_prefix.clone()];
+        args.extend(pending.iter().map(|j| j.id.clone()));
+        let missing: Vec<String> = self
+            .redis
+            .eval(
+                MISSING,
+                vec![
+                    self.keys.wait.clone(),
+                    self.keys.delayed.clone(),
+                    self.keys.workers.clone(),
+                ],
+                args,
+            )
+            .await?;
+        for job in pending.iter().filter(|j| missing.contains(&j.id)) {
+            self.place(job).await?;
+        }
+        Ok(missing.len())
+    }
+
+    /// The recovery work one process at a time does every few seconds: Redis data loss,
+    /// dead workers' private lists, stalled jobs in Postgres, orphaned jobs.
+    pub(crate) async fn maintain(
+        &self,
+        holder: &str,
+        sweep_orphans: bool,
+    ) -> Result<(), QueueError> {
+        let lock: Option<String> = self
+            .redis
+            .set(
+                &self.keys.maintenance,
+                holder,
+                Some(Expiration::PX(2_000)),
+                Some(SetOptions::NX),
+                false,
+            )
+            .await?;
+        if lock.is_none() {
+            return Ok(());
+        }
+        if self.ensure_epoch().await? {
+            let n = self.redispatch_pending().await?;
+            if n > 0 {
+                tracing::warn!(
+                    jobs = n,
+                    "Redis had lost the queue; re-dispatched from Postgres"
+                );
+            }
+        }
+        let moved = self.recover_dead_workers().await?;
+        if moved > 0 {
+            tracing::warn!(jobs = moved, "took back jobs from workers that stopped");
+        }
+        let stall_ms = self.settings.stall_timeout.as_millis() as i64;
+        for (job_id, batch_id, state) in jobs::recover_stalled(&self.db, stall_ms).await? {
+            tracing::warn!(%job_id, %batch_id, %state, "job's worker stopped; job recovered");
+            if state == "waiting" {
+                self.dispatch_first(&job_id).await?;
+            } else {
+                jobs::close_batch_if_done(&self.db, &batch_id).await?;
+            }
+            self.publish(&batch_id).await;
+        }
+        if sweep_orphans {
+            let n = self.redispatch_orphans(self.settings.stall_timeout).await?;
+            if n > 0 {
+                tracing::warn!(jobs = n, "dispatched jobs Redis did not hold");
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts a dead-lettered job back in line with fresh attempts.
+    pub async fn retry_dead(&self, job_id: &str) -> Result<bool, QueueError> {
+        let Some(batch_id) = jobs::retry_dead(&self.db, job_id).await? else {
+            return Ok(false);
+        };
+        self.dispatch(&[job_id.to_string()]).await?;
+        self.publish(&batch_id).await;
+        Ok(true)
+    }
+
+    /// Takes a job out of the dead-letter queue for good.
+    pub async fn discard_dead(
+        &self,
+        job_id: &str,
+        user_id: Option<i64>,
+        reason: &str,
+    ) -> Result<bool, QueueError> {
+        let Some(batch_id) = jobs::discard_dead(&self.db, job_id, user_id, reason).await? else {
+            return Ok(false);
+        };
+        self.publish(&batch_id).await;
+        Ok(true)
+    }
+}

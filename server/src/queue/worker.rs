@@ -1,0 +1,270 @@
+//! A worker process's share of the queue: `concurrency` slots that each take one job at a
+//! time, a heartbeat, and the periodic recovery work. Runs inside `syncstore serve` and as
+//! `syncstore worker`, any number of them against the same Postgres and Redis.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fred::prelude::*;
+use fred::types::lists::LMoveDirection;
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{retry, JobHandler, Queue, QueueError};
+use crate::db::queue::{self as jobs, ClaimedJob, Finish};
+use crate::sync::AttemptContext;
+
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// The alive key outlives a few missed heartbeats.
+const ALIVE_FOR_MS: i64 = 10_000;
+const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
+/// How long a job may keep running after SIGTERM before it is handed back.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+pub struct Worker {
+    id: String,
+    queue: Queue,
+    handler: Arc<dyn JobHandler>,
+    /// The jobs this process runs now; only these get heartbeats.
+    held: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Worker {
+    pub fn new(queue: Queue, handler: Arc<dyn JobHandler>) -> Worker {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+        let tag: u32 = rand::thread_rng().gen();
+        Worker {
+            id: format!("{host}-{}-{tag:08x}", std::process::id()),
+            queue,
+            handler,
+            held: Arc::default(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Works until `shutdown` turns true, then finishes or hands back the jobs in hand.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), QueueError> {
+        let this = Arc::new(self);
+        this.announce().await?;
+        let mut tasks = JoinSet::new();
+        tasks.spawn(this.clone().heartbeat_loop(shutdown.clone()));
+        tasks.spawn(this.clone().maintenance_loop(shutdown.clone()));
+        for _ in 0..this.queue.settings.concurrency.max(1) {
+            let client = this.queue.redis.next().clone_new();
+            client.init().await?;
+            tasks.spawn(this.clone().slot(client, shutdown.clone()));
+        }
+        tracing::info!(worker = %this.id, concurrency = this.queue.settings.concurrency, "worker started");
+        while tasks.join_next().await.is_some() {}
+        let keys = &this.queue.keys;
+        let _: Result<i64, _> = this.queue.redis.del(keys.alive(&this.id)).await;
+        let _: Result<i64, _> = this.queue.redis.srem(&keys.workers, this.id.clone()).await;
+        tracing::info!(worker = %this.id, "worker stopped");
+        Ok(())
+    }
+
+    /// Registers this worker and its alive key.
+    async fn announce(&self) -> Result<(), QueueError> {
+        let keys = &self.queue.keys;
+        let _: () = self
+            .queue
+            .redis
+            .set(
+                keys.alive(&self.id),
+                1,
+                Some(Expiration::PX(ALIVE_FOR_MS)),
+                None,
+                false,
+            )
+            .await?;
+        let _: i64 = self
+            .queue
+            .redis
+            .sadd(&keys.workers, self.id.clone())
+            .await?;
+        Ok(())
+    }
+
+    async fn heartbeat_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if let Err(e) = self.announce().await {
+                tracing::warn!(error = %e, "heartbeat to Redis failed");
+            }
+            let held: Vec<String> = self.held().into_iter().collect();
+            if !held.is_empty() {
+                if let Err(e) = jobs::heartbeat(&self.queue.db, &self.id, &held).await {
+                    tracing::warn!(error = %e, "heartbeat to Postgres failed");
+                }
+            }
+            // Beats continue through a graceful shutdown until the last job is let go.
+            if *shutdown.borrow() && held.is_empty() {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    async fn maintenance_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut ticks: u64 = 0;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.queue.promote_due().await {
+                tracing::warn!(error = %e, "promoting due retries failed");
+            }
+            if ticks.is_multiple_of(4) {
+                if let Err(e) = self.queue.maintain(&self.id, ticks.is_multiple_of(20)).await {
+                    tracing::warn!(error = %e, "queue maintenance failed");
+                }
+            }
+            ticks += 1;
+            tokio::select! {
+                _ = tokio::time::sleep(MAINTAIN_EVERY) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    fn held(&self) -> HashSet<String> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn hold(&self, job_id: &str, holding: bool) {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if holding {
+            held.insert(job_id.to_string());
+        } else {
+            held.remove(job_id);
+        }
+    }
+
+    /// One slot: takes a job id into this worker's private list (so it is never only in
+    /// memory), runs it, acknowledges it.
+    async fn slot(self: Arc<Self>, client: Client, shutdown: watch::Receiver<bool>) {
+        let active = self.queue.keys.active(&self.id);
+        while !*shutdown.borrow() {
+            let taken: Result<Option<String>, _> = client
+                .blmove(
+                    &self.queue.keys.wait,
+                    &active,
+                    LMoveDirection::Right,
+                    LMoveDirection::Left,
+                    1.0,
+                )
+                .await;
+            match taken {
+                Ok(Some(job_id)) => {
+                    if let Err(e) = self.take(&job_id, &active, shutdown.clone()).await {
+                        // The id stays in the private list; recovery hands it on.
+                        tracing::error!(error = %e, %job_id, "job could not be processed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "waiting for jobs failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        let _ = client.quit().await;
+    }
+
+    async fn take(
+        &self,
+        job_id: &str,
+        active: &str,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), QueueError> {
+        match jobs::claim(&self.queue.db, job_id, &self.id).await? {
+            Some(job) => {
+                self.hold(job_id, true);
+                let result = self.execute(&job, shutdown).await;
+                self.hold(job_id, false);
+                result?;
+            }
+            None => {
+                // Someone else holds it, it is finished, or it is not due yet (a duplicate
+                // delivery): only a future run needs keeping.
+                if let Some((state, due_in_ms)) = jobs::job_state(&self.queue.db, job_id).await? {
+                    if (state == "waiting" || state == "retrying") && due_in_ms > 0 {
+                        self.queue.delay(job_id, due_in_ms).await?;
+                    }
+                }
+            }
+        }
+        let _: i64 = self.queue.redis.lrem(active, 1, job_id).await?;
+        Ok(())
+    }
+
+    async fn execute(
+        &self,
+        job: &ClaimedJob,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), QueueError> {
+        self.queue.publish(&job.batch_id).await;
+        let ctx = AttemptContext {
+            job_id: Some(job.id.clone()),
+            batch_id: Some(job.batch_id.clone()),
+            attempt: job.attempts,
+        };
+        let started = Instant::now();
+        let run = self.handler.run(job, &ctx);
+        tokio::pin!(run);
+        let stopping = async {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        let outcome = tokio::select! {
+            outcome = &mut run => Some(outcome),
+            _ = stopping => None,
+        };
+        let duration_ms = started.elapsed().as_millis() as i64;
+        let Some(outcome) = outcome else {
+            // Shutting down and the job did not finish in time: hand it back whole. The
+            // sync is idempotent, so the next worker picks up wherever this one stopped.
+            tracing::warn!(job_id = %job.id, "shutting down; job handed back");
+            self.queue.dispatch_first(&job.id).await?;
+            jobs::hand_back(&self.queue.db, &job.id, &self.id).await?;
+            self.queue.publish(&job.batch_id).await;
+            return Ok(());
+        };
+        let finish = match outcome {
+            Ok(action) => Finish::Completed { action },
+            Err(f) if f.retryable && job.attempts < job.max_attempts => Finish::Retry {
+                delay_ms: retry::backoff(
+                    job.attempts,
+                    self.queue.settings.retry_base,
+                    f.retry_after,
+                )
+                .as_millis() as i64,
+                code: f.code,
+                message: f.message,
+            },
+            Err(f) => Finish::Failed {
+                code: f.code,
+                message: f.message,
+            },
+        };
+        // The retry timer is set before the job leaves this worker's list, so the id is
+        // always somewhere in Redis.
+        if let Finish::Retry { delay_ms, .. } = &finish {
+            self.queue.delay(&job.id, *delay_ms).await?;
+        }
+        if !jobs::finish(&self.queue.db, &job.id, &self.id, duration_ms, &finish).await? {
+            tracing::warn!(job_id = %job.id, "job was recovered from this worker meanwhile");
+        }
+        jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;
+        self.queue.publish(&job.batch_id).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,483 @@
+//! The batch queue end to end: API, workers (in-process and separate processes), retries,
+//! the dead-letter queue, recovery from dead workers and from Redis losing its data, and
+//! live progress over SSE.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+use syncstore::db::sql;
+
+use crate::support::{
+    app_with_catalog, assert_error, spawn_app_with, spawn_app_without_worker, TestApp,
+};
+
+async fn start(app: &TestApp, body: Value) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/api/sync/batch"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.json().await.unwrap_or(Value::Null),
+    )
+}
+
+async fn product_ids(app: &TestApp, n: usize) -> Vec<i64> {
+    let (_, list) = app.get_json("/api/products").await;
+    list["items"].as_array().unwrap()[..n]
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn start_ok(app: &TestApp, ids: &[i64], platform: &str) -> String {
+    let (status, body) = start(app, json!({"product_ids": ids, "platform": platform})).await;
+    assert_eq!(status, 202, "{body}");
+    body["batch_id"].as_str().unwrap().to_string()
+}
+
+async fn status(app: &TestApp, batch_id: &str) -> Value {
+    let (code, body) = app
+        .get_json(&format!("/api/sync/batch/status?batch_id={batch_id}"))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+/// Polls until every job is finished; panics with the last status after `limit`.
+async fn wait_finished(app: &TestApp, batch_id: &str, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let body = status(app, batch_id).await;
+        if body["percent"] == json!(100) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "batch did not finish: {body:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn count(app: &TestApp, query: &str) -> i64 {
+    app.db
+        .query_one_raw(sql(query, []))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+}
+
+fn job_states(body: &Value) -> Vec<(String, i64, String)> {
+    body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["state"].as_str().unwrap().to_string(),
+                j["attempts"].as_i64().unwrap(),
+                j["error_code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_to_both_platforms_completes_and_logs_every_attempt() {
+    let (app, _) = app_with_catalog(6).await;
+    let ids = product_ids(&app, 5).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let body = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    assert_eq!(
+        (body["total"].clone(), body["completed"].clone()),
+        (json!(10), json!(10))
+    );
+    assert!(body["started_at"].is_string() && body["finished_at"].is_string());
+    let stats = app.sandbox.stats().await;
+    assert_eq!(stats["shopee"]["listings"], 5);
+    assert_eq!(stats["tiktok"]["listings"], 5);
+    let logged = count(
+        &app,
+        &format!("SELECT count(*) AS n FROM sync_logs WHERE batch_id = '{batch}' AND job_id IS NOT NULL AND attempt = 1"),
+    )
+    .await;
+    assert_eq!(logged, 10);
+    let (_, product) = app.get_json(&format!("/api/products/{}", ids[0])).await;
+    assert_eq!(product["mappings"]["shopee"]["sync_status"], "synced");
+    assert_eq!(product["mappings"]["tiktok"]["sync_status"], "synced");
+}
+
+#[tokio::test]
+async fn rejects_a_batch_of_51_products_and_records_nothing() {
+    let (app, _) = app_with_catalog(51).await;
+    let mut ids = Vec::new();
+    for page in 1..=2 {
+        let (_, list) = app.get_json(&format!("/api/products?page={page}")).await;
+        ids.extend(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_i64().unwrap()),
+        );
+    }
+    assert_eq!(ids.len(), 51);
+    let (status, body) = start(&app, json!({"product_ids": ids, "platform": "shopee"})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "BATCH_TOO_LARGE");
+    // Repeats count once: 50 distinct products and a repeat are fine.
+    let mut fifty = ids[..50].to_vec();
+    fifty.push(ids[0]);
+    let (status, body) = start(&app, json!({"product_ids": fifty, "platform": "shopee"})).await;
+    assert_eq!(
+        (status, body["total_jobs"].clone()),
+        (202, json!(50)),
+        "{body}"
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM sync_batches").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn unknown_ids_reject_the_whole_batch_and_repeats_count_once() {
+    let (app, _) = app_with_catalog(3).await;
+    let ids = product_ids(&app, 2).await;
+    let (status, body) = start(
+        &app,
+        json!({"product_ids": [ids[0], 999_999, ids[1], 888_888], "platform": "both"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "INVALID_PRODUCT");
+    assert_eq!(body["error"]["product_ids"], json!([999_999, 888_888]));
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM sync_jobs").await, 0);
+
+    let (status, body) = start(
+        &app,
+        json!({"product_ids": [ids[0], ids[1], ids[0], ids[0]], "platform": "both"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["total_jobs"], 4);
+}
+
+#[tokio::test]
+async fn bad_batch_requests_are_validation_errors() {
+    let (app, _) = app_with_catalog(1).await;
+    let ids = product_ids(&app, 1).await;
+    for body in [
+        json!({"product_ids": ids, "platform": "lazada"}),
+        json!({"product_ids": [], "platform": "both"}),
+        json!({"product_ids": "1,2", "platform": "both"}),
+        json!({"platform": "both"}),
+    ] {
+        let (status, answer) = start(&app, body.clone()).await;
+        assert_eq!(status, 400, "{body} → {answer}");
+        assert_error(&answer, "VALIDATION_ERROR");
+    }
+    let (status, body) = app.get_json("/api/sync/batch/status").await;
+    assert_eq!(status, 400);
+    assert_error(&body, "VALIDATION_ERROR");
+    let (status, body) = app.get_json("/api/sync/batch/status?batch_id=nope").await;
+    assert_eq!(status, 404);
+    assert_error(&body, "NOT_FOUND");
+    let anonymous = reqwest::Client::new()
+        .post(app.url("/api/sync/batch"))
+        .json(&json!({"product_ids": ids, "platform": "both"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn retryable_failures_are_retried_three_times_then_dead_lettered() {
+    let (app, _) = app_with_catalog(3).await;
+    let ids = product_ids(&app, 2).await;
+    for (mode, code) in [
+        ("rate_limit", "RATE_LIMITED"),
+        ("server_error", "NETWORK_ERROR"),
+    ] {
+        app.sandbox.fault("shopee", mode).await;
+        let batch = start_ok(&app, &ids[..1], "shopee").await;
+        let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
+        assert_eq!(body["status"], "completed_with_errors");
+        assert_eq!(
+            job_states(&body),
+            vec![("failed".into(), 3, code.into())],
+            "{mode}"
+        );
+        let attempts = count(
+            &app,
+            &format!("SELECT count(DISTINCT attempt) AS n FROM sync_logs WHERE batch_id = '{batch}' AND error_code = '{code}'"),
+        )
+        .await;
+        assert_eq!(attempts, 3, "{mode}: attempts 1, 2 and 3 are logged");
+    }
+    app.sandbox.fault("shopee", "none").await;
+}
+
+#[tokio::test]
+async fn a_retry_succeeds_once_the_platform_recovers() {
+    let (app, _) = app_with_catalog(2).await;
+    let ids = product_ids(&app, 1).await;
+    app.sandbox.fault("tiktok", "server_error").await;
+    let batch = start_ok(&app, &ids, "tiktok").await;
+    // Let the first attempt fail, then heal the platform before the backoff ends.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while job_states(&status(&app, &batch).await)[0].0 != "retrying" {
+        assert!(Instant::now() < deadline, "the job never went into retry");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.sandbox.fault("tiktok", "none").await;
+    let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
+    let (state, attempts, _) = job_states(&body).remove(0);
+    assert_eq!(state, "completed");
+    assert!(attempts >= 2, "{body:#}");
+    assert_eq!(app.sandbox.stats().await["tiktok"]["listings"], 1);
+}
+
+#[tokio::test]
+async fn an_invalid_product_fails_at_once_and_can_be_retried_or_discarded_from_the_dead_letter_queue(
+) {
+    let (app, mut catalog) = app_with_catalog(2).await;
+    catalog[0].images.truncate(2);
+    app.import(&catalog[..1]).await;
+    let id = app.get_json("/api/products").await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let batch = start_ok(&app, &[id], "both").await;
+    let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
+    for (state, attempts, code) in job_states(&body) {
+        assert_eq!(
+            (state.as_str(), attempts, code.as_str()),
+            ("failed", 1, "INVALID_PRODUCT")
+        );
+    }
+    let dead = syncstore::db::queue::dead_letters(&app.db).await.unwrap();
+    assert_eq!(dead.len(), 2);
+
+    // Fixed in the catalog, retried from the dead-letter queue: it syncs.
+    app.import(&syncstore::catalog::demo::demo_catalog(1, &app.base))
+        .await;
+    let state = app.state().await;
+    assert!(state.queue.retry_dead(&dead[0].job_id).await.unwrap());
+    assert!(
+        !state.queue.retry_dead(&dead[0].job_id).await.unwrap(),
+        "only dead jobs are retried"
+    );
+    assert!(state
+        .queue
+        .discard_dead(&dead[1].job_id, None, "listed by hand on this platform")
+        .await
+        .unwrap());
+    let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
+    let mut states: Vec<String> = job_states(&body).into_iter().map(|j| j.0).collect();
+    states.sort();
+    assert_eq!(states, vec!["completed", "discarded"]);
+    assert!(syncstore::db::queue::dead_letters(&app.db)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_revoked_token_fails_at_once_as_unauthorized() {
+    let app = spawn_app_with(|s| {
+        if let Some(shopee) = s.shopee.as_mut() {
+            shopee.access_token = "revoked".into();
+        }
+    })
+    .await;
+    app.import(&syncstore::catalog::demo::demo_catalog(2, &app.base))
+        .await;
+    app.login().await;
+    let ids = product_ids(&app, 1).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
+    let mut jobs = body["jobs"].as_array().unwrap().clone();
+    jobs.sort_by_key(|j| j["platform"].as_str().unwrap().to_string());
+    assert_eq!(
+        (jobs[0]["platform"].clone(), jobs[0]["state"].clone()),
+        (json!("shopee"), json!("failed"))
+    );
+    assert_eq!(
+        (jobs[0]["error_code"].clone(), jobs[0]["attempts"].clone()),
+        (json!("UNAUTHORIZED"), json!(1))
+    );
+    assert_eq!(
+        jobs[1]["state"], "completed",
+        "the other platform is unaffected"
+    );
+}
+
+/// Reads server-sent events until the stream ends; (event name, snapshot) pairs.
+async fn read_events(app: &TestApp, batch_id: &str) -> Vec<(String, Value)> {
+    let mut res = app
+        .client
+        .get(app.url(&format!("/api/sync/batch/{batch_id}/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Some(chunk) = tokio::time::timeout_at(deadline.into(), res.chunk())
+        .await
+        .expect("the stream ends when the batch finishes")
+        .unwrap()
+    {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text.split("\n\n")
+        .filter_map(|block| {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+            Some((name.to_string(), serde_json::from_str(data).unwrap()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sse_sends_a_snapshot_then_monotonic_progress_then_a_final_event() {
+    let (app, _) = app_with_catalog(4).await;
+    let ids = product_ids(&app, 4).await;
+    app.sandbox.latency(30).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let events = read_events(&app, &batch).await;
+    assert!(events.len() >= 2, "{events:?}");
+    let (last_name, last) = events.last().unwrap();
+    assert_eq!(last_name, "finished");
+    assert_eq!(
+        (last["percent"].clone(), last["status"].clone()),
+        (json!(100), json!("completed"))
+    );
+    assert!(events[..events.len() - 1]
+        .iter()
+        .all(|(name, _)| name == "snapshot"));
+    let finished: Vec<i64> = events
+        .iter()
+        .map(|(_, s)| s["completed"].as_i64().unwrap() + s["failed"].as_i64().unwrap())
+        .collect();
+    assert!(finished.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
+    // A client connecting after the end gets the final snapshot at once.
+    let again = read_events(&app, &batch).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0, "finished");
+}
+
+/// A catalog on an app without an in-process worker.
+async fn app_for_workers(count: usize) -> (TestApp, Vec<i64>) {
+    let app = spawn_app_without_worker().await;
+    app.import(&syncstore::catalog::demo::demo_catalog(count, &app.base))
+        .await;
+    app.login().await;
+    let ids = product_ids(&app, count).await;
+    (app, ids)
+}
+
+#[tokio::test]
+async fn two_worker_processes_share_a_batch_and_run_each_job_once() {
+    let (app, ids) = app_for_workers(8).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let _a = app.worker_process(3);
+    let _b = app.worker_process(3);
+    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    assert!(job_states(&body)
+        .iter()
+        .all(|(_, attempts, _)| *attempts == 1));
+    let runs = count(
+        &app,
+        &format!("SELECT count(*) AS n FROM sync_logs WHERE batch_id = '{batch}'"),
+    )
+    .await;
+    assert_eq!(runs, 16, "each job ran exactly once");
+    let stats = app.sandbox.stats().await;
+    assert_eq!(
+        (
+            stats["shopee"]["listings"].clone(),
+            stats["tiktok"]["listings"].clone()
+        ),
+        (json!(8), json!(8))
+    );
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_batch_loses_no_job_and_duplicates_no_listing() {
+    let (app, ids) = app_for_workers(10).await;
+    // Slow answers keep jobs in flight when the worker dies.
+    app.sandbox.latency(150).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let mut doomed = app.worker_process(4);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = status(&app, &batch).await;
+        if body["completed"].as_i64().unwrap() >= 2 && body["active"].as_i64().unwrap() >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never got going: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    doomed.start_kill().unwrap(); // SIGKILL: no chance to hand anything back
+    doomed.wait().await.unwrap();
+    let _successor = app.worker_process(4);
+    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    let stats = app.sandbox.stats().await;
+    assert_eq!(
+        stats["shopee"]["listings"], 10,
+        "one Shopee listing per product"
+    );
+    assert_eq!(
+        stats["tiktok"]["listings"], 10,
+        "one TikTok listing per product"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_completes_after_redis_loses_the_queue() {
+    let (app, ids) = app_for_workers(6).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    // No worker yet: every job id is only in Redis's wait list. Then Redis loses it all.
+    app.flush_redis().await;
+    let _worker = app.worker_process(4);
+    let body = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    assert_eq!(app.sandbox.stats().await["shopee"]["listings"], 6);
+}
+
+#[tokio::test]
+async fn a_batch_completes_when_redis_is_flushed_while_jobs_run() {
+    let (app, _) = app_with_catalog(6).await;
+    let ids = product_ids(&app, 6).await;
+    app.sandbox.latency(100).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(&app, &batch).await["completed"].as_i64().unwrap() < 2 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.flush_redis().await;
+    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    let stats = app.sandbox.stats().await;
+    assert_eq!(
+        (
+            stats["shopee"]["listings"].clone(),
+            stats["tiktok"]["listings"].clone()
+        ),
+        (json!(6), json!(6))
+    );
+}
