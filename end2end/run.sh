@@ -39,7 +39,7 @@ broken_csv=$(mktemp)
 rm -f "$broken_csv"
 "$(dirname "$bin")/syncstore-sandbox" --addr "127.0.0.1:${sandbox_port}" > target/e2e-sandbox.log 2>&1 &
 sandbox=$!
-"$bin" serve --no-worker > target/e2e-server.log 2>&1 &
+"$bin" serve > target/e2e-server.log 2>&1 &
 server=$!
 trap 'kill $server $sandbox 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do

@@ -12,8 +12,14 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use pages::{
-    login::LoginPage, not_found::NotFoundPage, product::ProductPage, products::ProductsPage,
-    reports::PilotReportPage, sync_logs::SyncLogsPage,
+    batches::{BatchPage, BatchesPage},
+    dead_letters::DeadLettersPage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    product::ProductPage,
+    products::ProductsPage,
+    reports::{BatchReportPage, PilotReportPage},
+    sync_logs::SyncLogsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +59,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=|| view! { <Redirect path="/dashboard/products"/> }/>
                 <Route path=path!("/dashboard/products") view=ProductsPage/>
                 <Route path=path!("/dashboard/products/:id") view=ProductPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/batches") view=BatchesPage/>
+                <Route path=path!("/dashboard/batches/:id") view=BatchPage/>
+                <Route path=path!("/dashboard/batches/:id/report") view=BatchReportPage/>
+                <Route path=path!("/dashboard/dead-letters") view=DeadLettersPage/>
                 <Route path=path!("/dashboard/sync-logs") view=SyncLogsPage/>
                 <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
             </Routes>

@@ -34,7 +34,7 @@ test("operators page through 4,147 products and search by title", async ({ page,
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page).toHaveURL(/q=Serum/);
   await expect(page.getByTestId("result-summary")).toContainText("products · page 1 of");
-  const titles = isMobile ? list.locator("li a") : list.locator("tbody td:nth-child(2) a");
+  const titles = isMobile ? list.locator("li a") : list.locator("tbody td:nth-child(3) a");
   await expect(titles.first()).toContainText("Serum Wajah");
 });
 

@@ -55,6 +55,14 @@ pub enum Command {
 pub enum ReportCommand {
     /// The pilot test report: synced and read-back-verified products per platform.
     Pilot,
+    /// A batch's test report: success rate, time per product, retries, errors, spot checks.
+    Batch {
+        batch_id: String,
+        /// First read back this many random synced products (default: 3 for up to 10
+        /// products, 5 for more).
+        #[arg(long, num_args = 0..=1, default_missing_value = "0")]
+        spot_check: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +125,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database is up to date");
         }
         Command::Catalog(command) => run_catalog(settings, command).await?,
+        Command::Report(ReportCommand::Batch {
+            batch_id,
+            spot_check,
+        }) => {
+            let state = AppState::connect(settings).await?;
+            if let Some(n) = spot_check {
+                let wanted = (n > 0).then_some(n);
+                let checked =
+                    crate::sync::batch_report::spot_check(&state.sync, &batch_id, wanted).await?;
+                eprintln!("read back {checked} products");
+            }
+            let report = crate::sync::batch_report::batch_report(&state.db, &batch_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no batch with id {batch_id:?}"))?;
+            print!("{}", report.markdown);
+        }
         Command::Report(ReportCommand::Pilot) => {
             let db = db::connect_and_migrate(&settings.database_url).await?;
             print!("{}", crate::sync::pilot::pilot_report(&db).await?.markdown);

@@ -34,7 +34,7 @@ impl BatchStatus {
 }
 
 /// A job's place in its life: `failed` jobs are the dead-letter queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Waiting,
@@ -268,4 +268,22 @@ mod tests {
         assert!(parse_batch_platform("lazada").is_err());
         assert!(parse_batch_platform("Shopee").is_err());
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchReportDto {
+    pub passed: bool,
+    pub markdown: String,
+}
+
+/// Product ids as the dashboard sends them: `"12,7,33"`.
+pub fn parse_id_list(raw: &str) -> Result<Vec<i64>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| format!("{s:?} is not a product id"))
+        })
+        .collect()
 }

@@ -4,9 +4,11 @@
 
 pub mod batch;
 pub mod models;
+pub mod queue;
 
 pub use batch::*;
 pub use models::*;
+pub use queue::*;
 
 use leptos::prelude::*;
 
@@ -148,6 +150,24 @@ pub mod ssr {
         async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String>;
         async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, String>;
         async fn pilot_report(&self) -> Result<PilotReportDto, String>;
+        async fn start_batch(
+            &self,
+            user_id: Option<i64>,
+            ids: Vec<i64>,
+            platform: String,
+        ) -> Result<BatchCreated, String>;
+        async fn batch(&self, id: String) -> Result<Option<BatchSnapshot>, String>;
+        async fn batches(&self) -> Result<Vec<BatchSummary>, String>;
+        async fn dead_letters(&self) -> Result<Vec<DeadLetter>, String>;
+        async fn retry_dead_letter(&self, job_id: String) -> Result<(), String>;
+        async fn discard_dead_letter(
+            &self,
+            user_id: Option<i64>,
+            job_id: String,
+            reason: String,
+        ) -> Result<(), String>;
+        async fn batch_report(&self, id: String) -> Result<Option<BatchReportDto>, String>;
+        async fn spot_check(&self, id: String) -> Result<usize, String>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

@@ -15,8 +15,10 @@ pub fn DashboardLayout(children: Children) -> impl IntoView {
                     <A href="/dashboard/products" attr:class="text-base font-semibold tracking-tight">
                         "SyncStore"
                     </A>
-                    <nav class="flex gap-4 text-sm text-neutral-600">
+                    <nav class="flex flex-wrap gap-x-4 gap-y-1 text-sm text-neutral-600">
                         <A href="/dashboard/products" attr:class="hover:text-neutral-900">"Products"</A>
+                        <A href="/dashboard/batches" attr:class="hover:text-neutral-900">"Batches"</A>
+                        <A href="/dashboard/dead-letters" attr:class="hover:text-neutral-900">"Dead letters"</A>
                         <A href="/dashboard/sync-logs" attr:class="hover:text-neutral-900">"Sync logs"</A>
                         <A href="/dashboard/reports/pilot" attr:class="hover:text-neutral-900">"Pilot report"</A>
                     </nav>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::SyncStatus;
+use crate::api::{BatchStatus, JobState, SyncStatus};
 
 pub const BUTTON: &str = "inline-flex items-center justify-center gap-2 whitespace-nowrap rounded-md text-sm font-medium h-9 px-4 py-2 bg-neutral-900 text-neutral-50 shadow hover:bg-neutral-900/90 disabled:pointer-events-none disabled:opacity-50 focus-visible:outline-none focus-visible:ring-1 focus-visible:ring-neutral-950";
 pub const BUTTON_OUTLINE: &str = "inline-flex items-center justify-center gap-2 whitespace-nowrap rounded-md text-sm font-medium h-9 px-4 py-2 border border-neutral-200 bg-white shadow-sm hover:bg-neutral-100 disabled:pointer-events-none disabled:opacity-50";
@@ -65,5 +65,42 @@ pub fn Field(label: &'static str, children: Children) -> impl IntoView {
             <dt class="text-xs font-medium uppercase tracking-wide text-neutral-500">{label}</dt>
             <dd class="mt-1 text-sm text-neutral-900 break-words">{children()}</dd>
         </div>
+    }
+}
+
+#[component]
+pub fn BatchBadge(status: BatchStatus) -> impl IntoView {
+    let tone = match status {
+        BatchStatus::Completed => "border-transparent bg-emerald-600 text-white",
+        BatchStatus::CompletedWithErrors => "border-transparent bg-red-600 text-white",
+        BatchStatus::Running => "border-transparent bg-amber-500 text-white",
+        BatchStatus::Queued | BatchStatus::Cancelled => "border-neutral-200 text-neutral-700",
+    };
+    view! {
+        <span
+            data-testid="batch-status"
+            data-status=format!("{status:?}")
+            class=format!("inline-flex shrink-0 items-center whitespace-nowrap rounded-md border px-2.5 py-0.5 text-xs font-semibold {tone}")
+        >
+            {status.label()}
+        </span>
+    }
+}
+
+#[component]
+pub fn JobBadge(state: JobState) -> impl IntoView {
+    let tone = match state {
+        JobState::Completed => "border-transparent bg-emerald-600 text-white",
+        JobState::Failed => "border-transparent bg-red-600 text-white",
+        JobState::Active | JobState::Retrying => "border-transparent bg-amber-500 text-white",
+        JobState::Waiting | JobState::Discarded => "border-neutral-200 text-neutral-700",
+    };
+    view! {
+        <span
+            data-state=format!("{state:?}")
+            class=format!("inline-flex shrink-0 items-center whitespace-nowrap rounded-md border px-2.5 py-0.5 text-xs font-semibold {tone}")
+        >
+            {state.label()}
+        </span>
     }
 }

@@ -1,3 +1,5 @@
+pub mod batches;
+pub mod dead_letters;
 pub mod login;
 pub mod not_found;
 pub mod product;

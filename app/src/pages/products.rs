@@ -1,10 +1,14 @@
-//! `/dashboard/products`: the master catalog, 50 per page, searchable by title.
+//! `/dashboard/products`: the master catalog, 50 per page, searchable by title; products
+//! selected here (across pages) are synced together as a batch.
 
+use std::collections::BTreeSet;
+
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::{Form, A};
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{list_products, ProductList, ProductSummary};
+use crate::api::{list_products, ProductList, ProductSummary, StartBatch, MAX_BATCH_PRODUCTS};
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{ErrorPanel, Skeleton, StatusBadge, BUTTON, BUTTON_OUTLINE, INPUT};
 use crate::domain::Rupiah;
@@ -30,6 +34,7 @@ pub fn ProductsPage() -> impl IntoView {
     let page = move || query.read().get("page");
     let q = move || query.read().get("q");
     let products = Resource::new(move || (page(), q()), |(page, q)| list_products(page, q));
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
 
     view! {
         <DashboardLayout>
@@ -48,12 +53,13 @@ pub fn ProductsPage() -> impl IntoView {
                     <button type="submit" class=BUTTON>"Search"</button>
                 </Form>
             </div>
+            <BatchBar selected/>
             <Transition fallback=|| view! { <Skeleton rows=10/> }>
                 <ErrorBoundary fallback=|errors| view! {
                     <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
                 }>
                     {move || Suspend::new(async move {
-                        products.await.map(|list| view! { <ProductTable list/> })
+                        products.await.map(|list| view! { <ProductTable list selected/> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -61,8 +67,101 @@ pub fn ProductsPage() -> impl IntoView {
     }
 }
 
+/// The selection and the buttons that start a batch with it.
 #[component]
-fn ProductTable(list: ProductList) -> impl IntoView {
+fn BatchBar(selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
+    let start = ServerAction::<StartBatch>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = start.value().get() {
+            navigate(
+                &format!("/dashboard/batches/{}", created.batch_id),
+                Default::default(),
+            );
+        }
+    });
+    let count = move || selected.read().len();
+    let too_many = move || count() > MAX_BATCH_PRODUCTS;
+    let ids = move || {
+        selected
+            .read()
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let button = move |platform: &'static str, label: &'static str, class: &'static str| {
+        view! {
+            <ActionForm action=start attr:class="inline">
+                <input type="hidden" name="ids" prop:value=ids/>
+                <input type="hidden" name="platform" value=platform/>
+                <button type="submit" class=class disabled=move || too_many() || start.pending().get() data-batch=platform>
+                    {label}
+                </button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <Show when=move || { count() > 0 }>
+            <div class="mb-3 flex flex-wrap items-center gap-2 rounded-xl border border-neutral-200 bg-white p-3" data-testid="batch-bar">
+                <span class="text-sm font-medium" data-testid="selected-count">{move || format!("{} selected", count())}</span>
+                {button("shopee", "Sync to Shopee", BUTTON_OUTLINE)}
+                {button("tiktok", "Sync to TikTok", BUTTON_OUTLINE)}
+                {button("both", "Sync to Both", BUTTON)}
+                <button type="button" class="text-sm text-neutral-600 underline-offset-4 hover:underline" on:click=move |_| selected.set(BTreeSet::new())>
+                    "Clear"
+                </button>
+                {move || too_many().then(|| view! {
+                    <p class="w-full text-sm text-red-700">{format!("A batch holds at most {MAX_BATCH_PRODUCTS} products; deselect some.")}</p>
+                })}
+                {move || start.value().get().and_then(Result::err).map(|e| view! {
+                    <p class="w-full text-sm text-red-700" role="alert">{e.to_string()}</p>
+                })}
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn SelectBox(id: i64, label: String, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
+    view! {
+        <input
+            type="checkbox"
+            class="size-4 accent-neutral-900"
+            aria-label=format!("Select {label}")
+            data-select=id.to_string()
+            prop:checked=move || selected.read().contains(&id)
+            on:change=move |_| selected.update(|s| {
+                if !s.remove(&id) {
+                    s.insert(id);
+                }
+            })
+        />
+    }
+}
+
+#[component]
+fn ProductTable(list: ProductList, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
+    let page_ids: Vec<i64> = list.items.iter().map(|p| p.id).collect();
+    let all_ids = page_ids.clone();
+    let page_selected = move || {
+        let s = selected.read();
+        !all_ids.is_empty() && all_ids.iter().all(|id| s.contains(id))
+    };
+    let select_page = move |_| {
+        let everything = page_ids
+            .iter()
+            .all(|id| selected.read_untracked().contains(id));
+        selected.update(|s| {
+            for id in &page_ids {
+                if everything {
+                    s.remove(id);
+                } else {
+                    s.insert(*id);
+                }
+            }
+        });
+    };
     let query = use_query_map();
     let q = query.read_untracked().get("q").unwrap_or_default();
     let pages = list.page_count();
@@ -72,7 +171,13 @@ fn ProductTable(list: ProductList) -> impl IntoView {
     let rows = list.items.clone();
     let cards = list.items;
     view! {
-        <p class="mb-2 text-sm text-neutral-500" data-testid="result-summary">{summary}</p>
+        <div class="mb-2 flex flex-wrap items-center justify-between gap-2">
+            <p class="text-sm text-neutral-500" data-testid="result-summary">{summary}</p>
+            <label class="flex items-center gap-2 text-sm text-neutral-700">
+                <input type="checkbox" class="size-4 accent-neutral-900" data-testid="select-page" prop:checked=page_selected on:change=select_page/>
+                "Select this page"
+            </label>
+        </div>
         {empty.then(|| view! {
             <div class="rounded-xl border border-dashed border-neutral-300 bg-white p-10 text-center text-sm text-neutral-500">
                 "No products match this search."
@@ -82,6 +187,7 @@ fn ProductTable(list: ProductList) -> impl IntoView {
             <table class="w-full caption-bottom text-sm" data-testid="products-table">
                 <thead class="border-b border-neutral-200 text-left text-neutral-500">
                     <tr>
+                        <th class="h-10 w-8 px-3 font-medium"><span class="sr-only">"Selected"</span></th>
                         <th class="h-10 px-3 font-medium">"ID"</th>
                         <th class="h-10 px-3 font-medium">"Title"</th>
                         <th class="h-10 px-3 text-right font-medium">"Master Price"</th>
@@ -91,12 +197,12 @@ fn ProductTable(list: ProductList) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|p| view! { <ProductRow p/> }).collect_view()}
+                    {rows.into_iter().map(|p| view! { <ProductRow p selected/> }).collect_view()}
                 </tbody>
             </table>
         </div>
         <ul class="space-y-2 md:hidden" data-testid="products-cards">
-            {cards.into_iter().map(|p| view! { <ProductCard p/> }).collect_view()}
+            {cards.into_iter().map(|p| view! { <ProductCard p selected/> }).collect_view()}
         </ul>
         <nav class="mt-4 flex items-center justify-between" aria-label="Pagination">
             {(page > 1).then(|| view! {
@@ -111,10 +217,11 @@ fn ProductTable(list: ProductList) -> impl IntoView {
 }
 
 #[component]
-fn ProductRow(p: ProductSummary) -> impl IntoView {
+fn ProductRow(p: ProductSummary, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
     let href = format!("/dashboard/products/{}", p.id);
     view! {
         <tr class="border-b border-neutral-100 hover:bg-neutral-50">
+            <td class="px-3 py-2"><SelectBox id=p.id label=p.sku.clone() selected/></td>
             <td class="px-3 py-2 tabular-nums text-neutral-500">{p.id}</td>
             <td class="px-3 py-2">
                 <A href=href attr:class="font-medium hover:underline">{p.title}</A>
@@ -129,11 +236,12 @@ fn ProductRow(p: ProductSummary) -> impl IntoView {
 }
 
 #[component]
-fn ProductCard(p: ProductSummary) -> impl IntoView {
+fn ProductCard(p: ProductSummary, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
     let href = format!("/dashboard/products/{}", p.id);
     view! {
         <li class="rounded-xl border border-neutral-200 bg-white p-4">
             <div class="flex items-start justify-between gap-2">
+                <SelectBox id=p.id label=p.sku.clone() selected/>
                 <A href=href attr:class="font-medium leading-snug hover:underline">{p.title}</A>
                 <StatusBadge status=p.status/>
             </div>

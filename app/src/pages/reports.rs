@@ -1,10 +1,15 @@
-//! `/dashboard/reports/pilot`: the pilot test report, generated from recorded read-backs.
+//! Reports generated from data: `/dashboard/reports/pilot` (the pilot test) and
+//! `/dashboard/batches/{id}/report` (a batch test).
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
 
-use crate::api::pilot_report;
+use crate::api::{batch_report, pilot_report, SpotCheckBatch};
 use crate::components::layout::DashboardLayout;
-use crate::components::ui::{ErrorPanel, Skeleton};
+use crate::components::ui::{ErrorPanel, Skeleton, BUTTON_OUTLINE};
+use crate::pages::not_found::NotFoundBody;
 
 #[component]
 pub fn PilotReportPage() -> impl IntoView {
@@ -32,6 +37,56 @@ pub fn PilotReportPage() -> impl IntoView {
                     })}
                 </ErrorBoundary>
             </Suspense>
+        </DashboardLayout>
+    }
+}
+
+#[component]
+pub fn BatchReportPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let spot_check = ServerAction::<SpotCheckBatch>::new();
+    let report = Resource::new(
+        move || (id(), spot_check.version().get()),
+        |(id, _)| batch_report(id),
+    );
+    view! {
+        <DashboardLayout>
+            <A href=move || format!("/dashboard/batches/{}", id()) attr:class="text-sm text-neutral-500 hover:text-neutral-900">"← Batch"</A>
+            <h1 class="mb-4 mt-2 text-2xl font-semibold tracking-tight">"Batch test report"</h1>
+            <ActionForm action=spot_check attr:class="mb-3">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class=BUTTON_OUTLINE disabled=move || spot_check.pending().get() data-testid="spot-check">
+                    {move || if spot_check.pending().get() { "Reading back…" } else { "Spot-check random products" }}
+                </button>
+            </ActionForm>
+            {move || spot_check.value().get().map(|r| match r {
+                Ok(n) => view! { <p class="mb-3 text-sm text-neutral-600">{format!("Read back {n} products.")}</p> }.into_any(),
+                Err(e) => view! { <ErrorPanel message=e.to_string()/> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <Skeleton rows=6/> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
+                }>
+                    {move || Suspend::new(async move {
+                        report.await.map(|found| match found {
+                            Some(r) => {
+                                let (label, tone) = if r.passed {
+                                    ("Batch test passed", "bg-emerald-600")
+                                } else {
+                                    ("Batch test not passed", "bg-amber-500")
+                                };
+                                view! {
+                                    <span data-testid="batch-report-status" class=format!("inline-flex rounded-md px-2.5 py-0.5 text-xs font-semibold text-white {tone}")>{label}</span>
+                                    <p class="mt-2 text-sm text-neutral-500">"The same Markdown as " <code>"syncstore report batch ID"</code> "."</p>
+                                    <pre class="mt-3 overflow-x-auto rounded-xl border border-neutral-200 bg-white p-4 text-xs" data-testid="batch-report-markdown">{r.markdown}</pre>
+                                }.into_any()
+                            }
+                            None => view! { <NotFoundBody what="batch"/> }.into_any(),
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
         </DashboardLayout>
     }
 }

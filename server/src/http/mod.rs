@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod batch;
+mod dashboard;
 pub mod error;
 pub mod media;
 pub mod products;
@@ -9,11 +10,7 @@ pub mod sync;
 
 use std::sync::Arc;
 
-use app::api::ssr::{Dashboard, SharedDashboard};
-use app::api::{
-    CheckDto, LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage,
-    SyncOutcome,
-};
+use app::api::ssr::SharedDashboard;
 use app::{shell, App};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -23,101 +20,15 @@ use tower_http::compression::CompressionLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::db::catalog;
 use crate::redis::RedisSessionStore;
 use crate::startup::AppState;
-
-/// The dashboard's server functions, answered from Postgres.
-struct DbDashboard(AppState);
-
-#[async_trait::async_trait]
-impl Dashboard for DbDashboard {
-    async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String> {
-        catalog::list_products(&self.0.db, page, q)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "listing products failed");
-                "the catalog could not be loaded; try again".to_string()
-            })
-    }
-
-    async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, String> {
-        let checks = self.0.sync.verify(id).await.map_err(|e| e.to_string())?;
-        Ok(checks
-            .into_iter()
-            .map(|c| CheckDto {
-                platform: c.platform,
-                name: c.name,
-                ok: c.ok,
-                expected: c.expected,
-                actual: c.actual,
-            })
-            .collect())
-    }
-
-    async fn pilot_report(&self) -> Result<PilotReportDto, String> {
-        let report = crate::sync::pilot::pilot_report(&self.0.db)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "building the pilot report failed");
-                "the pilot report could not be built; try again".to_string()
-            })?;
-        Ok(PilotReportDto {
-            passed: report.passed,
-            markdown: report.markdown,
-        })
-    }
-
-    async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String> {
-        crate::db::sync::list_logs(&self.0.db, page, &filter)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "listing sync logs failed");
-                "the sync logs could not be loaded; try again".to_string()
-            })
-    }
-
-    async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome {
-        let ctx = crate::sync::AttemptContext {
-            attempt: 1,
-            ..Default::default()
-        };
-        match self.0.sync.sync_product_to(id, platform, &ctx).await {
-            Ok(r) => SyncOutcome {
-                platform,
-                ok: true,
-                action: serde_json::to_value(r.action)
-                    .ok()
-                    .and_then(|a| a.as_str().map(str::to_string)),
-                external_id: Some(r.external_id),
-                error_code: None,
-                error_message: None,
-            },
-            Err(e) => SyncOutcome {
-                platform,
-                ok: false,
-                action: None,
-                external_id: None,
-                error_code: Some(e.code().to_string()),
-                error_message: Some(e.to_string()),
-            },
-        }
-    }
-
-    async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String> {
-        catalog::product_detail(&self.0.db, id).await.map_err(|e| {
-            tracing::error!(error = %e, "loading product failed");
-            "the product could not be loaded; try again".to_string()
-        })
-    }
-}
 
 pub fn router(
     state: AppState,
     events: crate::queue::events::BatchEvents,
     stopped: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
-    let dashboard: SharedDashboard = Arc::new(DbDashboard(state.clone()));
+    let dashboard: SharedDashboard = Arc::new(dashboard::DbDashboard(state.clone()));
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(RedisSessionStore::new(
         state.redis.clone(),

@@ -122,7 +122,11 @@ impl Worker {
                 tracing::warn!(error = %e, "promoting due retries failed");
             }
             if ticks.is_multiple_of(4) {
-                if let Err(e) = self.queue.maintain(&self.id, ticks.is_multiple_of(20)).await {
+                if let Err(e) = self
+                    .queue
+                    .maintain(&self.id, ticks.is_multiple_of(20))
+                    .await
+                {
                     tracing::warn!(error = %e, "queue maintenance failed");
                 }
             }
@@ -169,7 +173,9 @@ impl Worker {
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
+                // fred reports a blocking pop that found nothing as a timeout.
                 Ok(None) => {}
+                Err(e) if *e.kind() == fred::error::ErrorKind::Timeout => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "waiting for jobs failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;

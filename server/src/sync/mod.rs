@@ -2,6 +2,7 @@
 //! updates it, records the mapping and logs every attempt. Used by manual sync and, later,
 //! by the batch workers.
 
+pub mod batch_report;
 mod images;
 pub mod pilot;
 mod shopee;
@@ -113,6 +114,10 @@ impl SyncService {
             tiktok,
             http,
         }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Syncs one product to one platform and logs the attempt, whatever its outcome.

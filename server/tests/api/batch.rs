@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use syncstore::db::sql;
 
 use crate::support::{
-    app_with_catalog, assert_error, spawn_app_with, spawn_app_without_worker, TestApp,
+    app_with_catalog, assert_error, spawn_app_with, spawn_app_with_options, AppOptions, TestApp,
 };
 
 async fn start(app: &TestApp, body: Value) -> (u16, Value) {
@@ -376,7 +376,15 @@ async fn sse_sends_a_snapshot_then_monotonic_progress_then_a_final_event() {
 
 /// A catalog on an app without an in-process worker.
 async fn app_for_workers(count: usize) -> (TestApp, Vec<i64>) {
-    let app = spawn_app_without_worker().await;
+    app_for_workers_with(count, None).await
+}
+
+async fn app_for_workers_with(count: usize, sandbox_qps: Option<u32>) -> (TestApp, Vec<i64>) {
+    let app = spawn_app_with_options(AppOptions {
+        worker: false,
+        sandbox_qps,
+    })
+    .await;
     app.import(&syncstore::catalog::demo::demo_catalog(count, &app.base))
         .await;
     app.login().await;
@@ -480,4 +488,141 @@ async fn a_batch_completes_when_redis_is_flushed_while_jobs_run() {
         ),
         (json!(6), json!(6))
     );
+}
+
+#[tokio::test]
+async fn workers_share_each_shops_rate_limit_and_never_trip_the_platforms() {
+    // The sandbox allows 10 calls per second per shop; each process alone would send
+    // far more with 8 jobs at once.
+    let (app, ids) = app_for_workers_with(6, Some(10)).await;
+    let mut app = app;
+    app.settings.shopee_qps = 8;
+    app.settings.tiktok_qps = 8;
+    let batch = start_ok(&app, &ids, "both").await;
+    let _a = app.worker_process(4);
+    let _b = app.worker_process(4);
+    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    let limited = count(
+        &app,
+        "SELECT count(*) AS n FROM sync_logs WHERE error_code = 'RATE_LIMITED'",
+    )
+    .await;
+    assert_eq!(limited, 0, "the queue provoked a platform rate limit");
+    assert!(job_states(&body)
+        .iter()
+        .all(|(_, attempts, _)| *attempts == 1));
+}
+
+#[tokio::test]
+async fn with_30_percent_faults_every_job_ends_synced_or_dead_lettered_with_its_class() {
+    let (app, _) = app_with_catalog(10).await;
+    let ids = product_ids(&app, 10).await;
+    for (platform, mode) in [("shopee", "server_error"), ("tiktok", "rate_limit")] {
+        let res = reqwest::Client::new()
+            .post(format!("{}/_sandbox/faults", app.sandbox.base))
+            .json(&json!({"platform": platform, "mode": mode, "probability": 0.3}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    let batch = start_ok(&app, &ids, "both").await;
+    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
+    for job in body["jobs"].as_array().unwrap() {
+        match job["state"].as_str().unwrap() {
+            "completed" => {}
+            "failed" => {
+                let expected = if job["platform"] == "shopee" {
+                    "NETWORK_ERROR"
+                } else {
+                    "RATE_LIMITED"
+                };
+                assert_eq!(job["error_code"], expected, "{job}");
+                assert_eq!(job["attempts"], 3, "{job}");
+            }
+            other => panic!("job left in state {other}: {job}"),
+        }
+    }
+    let stats = app.sandbox.stats().await;
+    let completed = |p: &str| {
+        body["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["platform"] == p && j["state"] == "completed")
+            .count() as i64
+    };
+    assert!(stats["shopee"]["listings"].as_i64().unwrap() <= 10);
+    assert!(stats["shopee"]["listings"].as_i64().unwrap() >= completed("shopee"));
+    assert!(stats["tiktok"]["listings"].as_i64().unwrap() <= 10);
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_worker_finish_or_hand_back_its_jobs() {
+    let (app, ids) = app_for_workers(6).await;
+    app.sandbox.latency(200).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let mut worker = app.worker_process(2);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(&app, &batch).await["active"].as_i64().unwrap() == 0 {
+        assert!(Instant::now() < deadline, "the worker never started a job");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = worker.id().unwrap().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let exit = tokio::time::timeout(Duration::from_secs(40), worker.wait())
+        .await
+        .expect("the worker stops after SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let body = status(&app, &batch).await;
+    assert_eq!(
+        body["active"], 0,
+        "no job is left held by the stopped worker: {body:#}"
+    );
+    let _successor = app.worker_process(4);
+    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    assert_eq!(app.sandbox.stats().await["shopee"]["listings"], 6);
+}
+
+#[tokio::test]
+async fn the_batch_report_is_generated_from_data_with_read_back_spot_checks() {
+    let (app, _) = app_with_catalog(4).await;
+    let ids = product_ids(&app, 4).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    wait_finished(&app, &batch, Duration::from_secs(60)).await;
+
+    let before = app.cli(&["report", "batch", &batch]).await;
+    let text = String::from_utf8_lossy(&before.stdout).to_string();
+    assert!(before.status.success(), "{before:?}");
+    assert!(
+        text.contains("Result: **NOT PASSED**"),
+        "no spot check yet:\n{text}"
+    );
+    assert!(
+        text.contains("| Success rate | 100.0% (8 of 8) |"),
+        "{text}"
+    );
+    assert!(text.contains("| Time per product p50 / p95 |"), "{text}");
+    assert!(text.contains("No attempt failed."), "{text}");
+
+    let after = app.cli(&["report", "batch", &batch, "--spot-check"]).await;
+    let text = String::from_utf8_lossy(&after.stdout).to_string();
+    assert!(after.status.success(), "{after:?}");
+    assert!(text.contains("Result: **PASSED**"), "{text}");
+    assert_eq!(
+        text.matches("| pass |").count(),
+        6,
+        "3 products × 2 platforms:\n{text}"
+    );
+
+    let unknown = app.cli(&["report", "batch", "no-such-batch"]).await;
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no batch with id"));
 }

@@ -65,12 +65,28 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app`, with the settings adjusted first (e.g. a revoked shop token).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(adjust, true).await
+    spawn(adjust, AppOptions::default()).await
 }
 
-/// `syncstore serve --no-worker`: jobs wait for separate worker processes.
-pub async fn spawn_app_without_worker() -> TestApp {
-    spawn(|_| {}, false).await
+/// How a test app differs from `syncstore serve` against a default sandbox.
+pub struct AppOptions {
+    /// `false` is `serve --no-worker`: jobs wait for separate worker processes.
+    pub worker: bool,
+    /// The sandbox's per-shop limit (calls per second) for both platforms.
+    pub sandbox_qps: Option<u32>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            worker: true,
+            sandbox_qps: None,
+        }
+    }
+}
+
+pub async fn spawn_app_with_options(options: AppOptions) -> TestApp {
+    spawn(|_| {}, options).await
 }
 
 /// The demo catalog with image URLs this app serves (so sync can download them),
@@ -83,8 +99,8 @@ pub async fn app_with_catalog(count: usize) -> (TestApp, Vec<NewProduct>) {
     (app, catalog)
 }
 
-async fn spawn(adjust: impl FnOnce(&mut Settings), with_worker: bool) -> TestApp {
-    let sandbox = sandbox().await;
+async fn spawn(adjust: impl FnOnce(&mut Settings), options: AppOptions) -> TestApp {
+    let sandbox = sandbox_with_qps(options.sandbox_qps).await;
     let mut settings = test_settings();
     settings.shopee = Some(sandbox.shopee.clone());
     settings.tiktok = Some(sandbox.tiktok.clone());
@@ -102,7 +118,7 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), with_worker: bool) -> TestApp
     .unwrap();
     let db = state.db.clone();
     let mut application = Application::build(state).await.expect("bind");
-    if !with_worker {
+    if !options.worker {
         application = application.without_worker();
     }
     let base = format!("http://{}", application.addr());
@@ -208,6 +224,10 @@ pub struct SandboxHandle {
 }
 
 pub async fn sandbox() -> SandboxHandle {
+    sandbox_with_qps(None).await
+}
+
+async fn sandbox_with_qps(qps: Option<u32>) -> SandboxHandle {
     use sandbox::config::*;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -224,6 +244,10 @@ pub async fn sandbox() -> SandboxHandle {
     };
     // Tests read listings back at once; the audit passes immediately.
     config.tiktok_audit_ms = 0;
+    if let Some(qps) = qps {
+        config.shopee_qps = qps;
+        config.tiktok_qps = qps;
+    }
     tokio::spawn(async move {
         axum::serve(
             listener,

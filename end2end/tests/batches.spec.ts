@@ -1,0 +1,67 @@
+import { test, expect, hydrated, signIn } from "./fixtures";
+
+test("ten selected products synced as a batch fill the live progress bar to 100%", async ({ page, isMobile }) => {
+  test.setTimeout(120_000);
+  // Each viewport takes its own page of products, which no other test touches.
+  await signIn(page, `/dashboard/products?page=${isMobile ? 71 : 70}`);
+  const boxes = page.locator("[data-select]:visible");
+  for (let i = 0; i < 10; i++) await boxes.nth(i).check();
+  await expect(page.getByTestId("selected-count")).toHaveText("10 selected");
+  await page.getByRole("button", { name: "Sync to Both" }).click();
+
+  await expect(page).toHaveURL(/\/dashboard\/batches\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  const bar = page.getByRole("progressbar", { name: "Batch progress" });
+  await expect(bar).toBeVisible();
+  // No reload: the page follows the batch's server-sent events.
+  await expect(page.getByTestId("batch-percent")).toHaveText("100%", { timeout: 90_000 });
+  await expect(bar).toHaveAttribute("aria-valuenow", "100");
+  await expect(page.getByTestId("batch-status")).toHaveText("Completed");
+  await expect(page.getByTestId("count-completed")).toHaveText("20");
+  await expect(page.getByTestId("count-failed")).toHaveText("0");
+  await expect(page.getByTestId("batch-jobs").locator("tbody tr")).toHaveCount(20);
+
+  await page.getByRole("link", { name: "Batch test report" }).click();
+  await expect(page.getByTestId("batch-report-markdown")).toContainText("Success rate | 100.0% (20 of 20)");
+  await page.getByTestId("spot-check").click();
+  await expect(page.getByText("Read back 3 products.")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId("batch-report-status")).toHaveText("Batch test passed");
+});
+
+test("a batch holds at most 50 products", async ({ page }) => {
+  await signIn(page, "/dashboard/products?page=60");
+  await page.getByTestId("select-page").check();
+  await expect(page.getByTestId("selected-count")).toHaveText("50 selected");
+  await page.getByRole("link", { name: "Next" }).click();
+  await expect(page).toHaveURL(/page=61/);
+  await expect(page.getByTestId("result-summary")).toHaveText("4147 products · page 61 of 83");
+  await page.locator("[data-select]:visible").first().check();
+  await expect(page.getByTestId("selected-count")).toHaveText("51 selected");
+  await expect(page.getByTestId("batch-bar")).toContainText("A batch holds at most 50 products");
+  await expect(page.getByRole("button", { name: "Sync to Both" })).toBeDisabled();
+  await page.getByRole("button", { name: "Clear" }).click();
+  await expect(page.getByTestId("batch-bar")).toBeHidden();
+});
+
+test("a failed job goes to the dead-letter queue and is discarded with a reason", async ({ page, isMobile }) => {
+  test.setTimeout(60_000);
+  const id = isMobile ? 4146 : 4141; // demo products with only two images
+  await signIn(page, "/dashboard/products?q=Dua%20Gambar");
+  await page.locator(`[data-select="${id}"]:visible`).check();
+  await page.getByRole("button", { name: "Sync to TikTok" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/batches\//);
+  await hydrated(page);
+  await expect(page.getByTestId("batch-status")).toHaveText("Completed with errors", { timeout: 30_000 });
+  await expect(page.getByTestId("count-failed")).toHaveText("1");
+  const job = await page.getByTestId("batch-jobs").locator("tbody tr").first().getAttribute("data-job");
+
+  await page.getByRole("link", { name: "Review failed jobs" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/dead-letters$/);
+  await hydrated(page);
+  const letter = page.locator(`li[data-job="${job}"]`);
+  await expect(letter).toContainText("INVALID_PRODUCT");
+  await expect(letter).toContainText("at least 3");
+  await letter.getByLabel("Reason for discarding").fill("Listed by hand with the right photos");
+  await letter.getByRole("button", { name: "Discard" }).click();
+  await expect(letter).toHaveCount(0);
+});
