@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export LEPTOS_SITE_ROOT := target/site
 
-.PHONY: run test build deps services lint clean-test-dbs
+.PHONY: run test build bench deps services lint clean-test-dbs
 
 deps:
 	@scripts/deps.sh
@@ -24,6 +24,10 @@ test: deps services clean-test-dbs
 	cargo leptos build
 	cargo build -p sandbox --bin syncstore-sandbox
 	end2end/run.sh target/debug/syncstore
+
+# Queue overhead and a 50-product batch against the sandbox (docs/benchmarks.md).
+bench: services clean-test-dbs
+	cargo bench -p server --bench queue
 
 lint:
 	cargo fmt --all -- --check

@@ -166,10 +166,21 @@ impl Worker {
                 )
                 .await;
             match taken {
+                Ok(Some(job_id)) if *shutdown.borrow() => {
+                    // Taken just as the worker began to stop: back to the front of the line.
+                    if self.queue.dispatch_first(&job_id).await.is_ok() {
+                        let _: Result<i64, _> = self.queue.redis.lrem(&active, 1, &job_id).await;
+                    }
+                }
                 Ok(Some(job_id)) => {
                     if let Err(e) = self.take(&job_id, &active, shutdown.clone()).await {
-                        // The id stays in the private list; recovery hands it on.
+                        // Back in line for any worker; should Redis be failing too, the
+                        // orphan sweep finds the job from Postgres later.
                         tracing::error!(error = %e, %job_id, "job could not be processed");
+                        if self.queue.dispatch_first(&job_id).await.is_ok() {
+                            let _: Result<i64, _> =
+                                self.queue.redis.lrem(&active, 1, &job_id).await;
+                        }
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
@@ -261,13 +272,13 @@ impl Worker {
                 message: f.message,
             },
         };
-        // The retry timer is set before the job leaves this worker's list, so the id is
-        // always somewhere in Redis.
-        if let Finish::Retry { delay_ms, .. } = &finish {
-            self.queue.delay(&job.id, *delay_ms).await?;
-        }
         if !jobs::finish(&self.queue.db, &job.id, &self.id, duration_ms, &finish).await? {
             tracing::warn!(job_id = %job.id, "job was recovered from this worker meanwhile");
+        }
+        // Recorded first, so the retry cannot be claimed while the job still looks active;
+        // timed before the id leaves this worker's list, so it is always somewhere in Redis.
+        if let Finish::Retry { delay_ms, .. } = &finish {
+            self.queue.delay(&job.id, *delay_ms).await?;
         }
         jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;
         self.queue.publish(&job.batch_id).await;
