@@ -103,7 +103,7 @@ fn BatchBar(selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
     };
     view! {
         <Show when=move || { count() > 0 }>
-            <div class="mb-3 flex flex-wrap items-center gap-2 rounded-xl border border-neutral-200 bg-white p-3" data-testid="batch-bar">
+            <div class="sticky top-2 z-10 mb-3 flex flex-wrap items-center gap-2 rounded-xl border border-neutral-200 bg-white p-3 shadow-md" data-testid="batch-bar">
                 <span class="text-sm font-medium" data-testid="selected-count">{move || format!("{} selected", count())}</span>
                 {button("shopee", "Sync to Shopee", BUTTON_OUTLINE)}
                 {button("tiktok", "Sync to TikTok", BUTTON_OUTLINE)}

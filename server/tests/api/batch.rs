@@ -226,7 +226,11 @@ async fn retryable_failures_are_retried_three_times_then_dead_lettered() {
 
 #[tokio::test]
 async fn a_retry_succeeds_once_the_platform_recovers() {
-    let (app, _) = app_with_catalog(2).await;
+    // A backoff of 1–2 s leaves time to heal the platform while the job waits.
+    let app = spawn_app_with(|s| s.queue.retry_base = Duration::from_secs(2)).await;
+    app.import(&syncstore::catalog::demo::demo_catalog(2, &app.base))
+        .await;
+    app.login().await;
     let ids = product_ids(&app, 1).await;
     app.sandbox.fault("tiktok", "server_error").await;
     let batch = start_ok(&app, &ids, "tiktok").await;
@@ -234,7 +238,7 @@ async fn a_retry_succeeds_once_the_platform_recovers() {
     let deadline = Instant::now() + Duration::from_secs(20);
     while job_states(&status(&app, &batch).await)[0].0 != "retrying" {
         assert!(Instant::now() < deadline, "the job never went into retry");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     app.sandbox.fault("tiktok", "none").await;
     let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
@@ -625,4 +629,43 @@ async fn the_batch_report_is_generated_from_data_with_read_back_spot_checks() {
     let unknown = app.cli(&["report", "batch", "no-such-batch"]).await;
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no batch with id"));
+}
+
+/// The first event of a fresh connection to the batch's stream.
+async fn first_event(app: &TestApp, batch_id: &str) -> Value {
+    let mut res = app
+        .client
+        .get(app.url(&format!("/api/sync/batch/{batch_id}/events")))
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = res.chunk().await.unwrap().expect("an event before the end");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    serde_json::from_str(data).unwrap()
+}
+
+#[tokio::test]
+async fn an_sse_client_that_reconnects_mid_batch_loses_nothing() {
+    let (app, _) = app_with_catalog(4).await;
+    let ids = product_ids(&app, 4).await;
+    app.sandbox.latency(60).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let mut seen = first_event(&app, &batch).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen["completed"].as_i64().unwrap() < 1 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Each reconnect starts from the whole current state, never behind it.
+        let again = first_event(&app, &batch).await;
+        assert!(again["completed"].as_i64() >= seen["completed"].as_i64());
+        assert_eq!(again["total"], 8);
+        seen = again;
+    }
+    let events = read_events(&app, &batch).await;
+    assert!(events[0].1["completed"].as_i64() >= seen["completed"].as_i64());
+    assert_eq!(events.last().unwrap().0, "finished");
 }
