@@ -31,6 +31,30 @@ impl BatchStatus {
     pub fn is_finished(self) -> bool {
         !matches!(self, BatchStatus::Queued | BatchStatus::Running)
     }
+
+    /// A batch is finished when every job is: completed, or failed/discarded.
+    pub fn from_counts(total: i64, completed: i64, failed: i64, started: bool) -> BatchStatus {
+        if completed + failed >= total {
+            if failed == 0 {
+                BatchStatus::Completed
+            } else {
+                BatchStatus::CompletedWithErrors
+            }
+        } else if started {
+            BatchStatus::Running
+        } else {
+            BatchStatus::Queued
+        }
+    }
+
+    /// Finished jobs out of all, 0–100.
+    pub fn percent(total: i64, completed: i64, failed: i64) -> i64 {
+        if total == 0 {
+            100
+        } else {
+            (completed + failed) * 100 / total
+        }
+    }
 }
 
 /// A job's place in its life: `failed` jobs are the dead-letter queue.
@@ -123,22 +147,8 @@ impl BatchSnapshot {
         self.active = count(&|s| s == JobState::Active);
         self.waiting = count(&|s| s == JobState::Waiting);
         self.retrying = count(&|s| s == JobState::Retrying);
-        self.percent = if self.total == 0 {
-            100
-        } else {
-            (self.completed + self.failed) * 100 / self.total
-        };
-        self.status = if self.completed + self.failed == self.total {
-            if self.failed == 0 {
-                BatchStatus::Completed
-            } else {
-                BatchStatus::CompletedWithErrors
-            }
-        } else if started {
-            BatchStatus::Running
-        } else {
-            BatchStatus::Queued
-        };
+        self.percent = BatchStatus::percent(self.total, self.completed, self.failed);
+        self.status = BatchStatus::from_counts(self.total, self.completed, self.failed, started);
     }
 }
 

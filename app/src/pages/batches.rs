@@ -127,26 +127,23 @@ fn follow(batch_id: String, live: RwSignal<Option<BatchSnapshot>>) {
         else {
             return;
         };
+        let show = move |e: &web_sys::MessageEvent| {
+            if let Some(s) = e
+                .data()
+                .as_string()
+                .and_then(|t| serde_json::from_str(&t).ok())
+            {
+                live.set(Some(s));
+            }
+        };
         let on_snapshot =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Some(s) = e
-                    .data()
-                    .as_string()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                {
-                    live.set(Some(s));
-                }
+                show(&e)
             });
         let closing = source.clone();
         let on_finished =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Some(s) = e
-                    .data()
-                    .as_string()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                {
-                    live.set(Some(s));
-                }
+                show(&e);
                 // Otherwise the browser would reconnect and receive the final event forever.
                 closing.close();
             });

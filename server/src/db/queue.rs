@@ -444,18 +444,8 @@ pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<Bat
     Ok(rows
         .into_iter()
         .map(|r| {
-            let done = r.completed + r.failed;
-            let status = if r.total > 0 && done == r.total {
-                if r.failed == 0 {
-                    BatchStatus::Completed
-                } else {
-                    BatchStatus::CompletedWithErrors
-                }
-            } else if r.started_at.is_some() {
-                BatchStatus::Running
-            } else {
-                BatchStatus::Queued
-            };
+            let status =
+                BatchStatus::from_counts(r.total, r.completed, r.failed, r.started_at.is_some());
             BatchSummary {
                 batch_id: r.id,
                 platform: r.platform,
@@ -463,11 +453,7 @@ pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<Bat
                 total: r.total,
                 completed: r.completed,
                 failed: r.failed,
-                percent: if r.total == 0 {
-                    100
-                } else {
-                    done * 100 / r.total
-                },
+                percent: BatchStatus::percent(r.total, r.completed, r.failed),
                 created_at: rfc3339(r.created_at),
             }
         })

@@ -71,6 +71,19 @@ async fn count(app: &TestApp, query: &str) -> i64 {
         .unwrap()
 }
 
+/// Exactly one listing per product on each platform: nothing lost, nothing duplicated.
+async fn assert_listings(app: &TestApp, products: i64) {
+    let stats = app.sandbox.stats().await;
+    assert_eq!(
+        stats["shopee"]["listings"], products,
+        "Shopee listings: {stats}"
+    );
+    assert_eq!(
+        stats["tiktok"]["listings"], products,
+        "TikTok listings: {stats}"
+    );
+}
+
 fn job_states(body: &Value) -> Vec<(String, i64, String)> {
     body["jobs"]
         .as_array()
@@ -98,9 +111,7 @@ async fn a_batch_to_both_platforms_completes_and_logs_every_attempt() {
         (json!(10), json!(10))
     );
     assert!(body["started_at"].is_string() && body["finished_at"].is_string());
-    let stats = app.sandbox.stats().await;
-    assert_eq!(stats["shopee"]["listings"], 5);
-    assert_eq!(stats["tiktok"]["listings"], 5);
+    assert_listings(&app, 5).await;
     let logged = count(
         &app,
         &format!("SELECT count(*) AS n FROM sync_logs WHERE batch_id = '{batch}' AND job_id IS NOT NULL AND attempt = 1"),
@@ -413,14 +424,7 @@ async fn two_worker_processes_share_a_batch_and_run_each_job_once() {
     )
     .await;
     assert_eq!(runs, 16, "each job ran exactly once");
-    let stats = app.sandbox.stats().await;
-    assert_eq!(
-        (
-            stats["shopee"]["listings"].clone(),
-            stats["tiktok"]["listings"].clone()
-        ),
-        (json!(8), json!(8))
-    );
+    assert_listings(&app, 8).await;
 }
 
 #[tokio::test]
@@ -447,15 +451,7 @@ async fn a_worker_killed_mid_batch_loses_no_job_and_duplicates_no_listing() {
     let _successor = app.worker_process(4);
     let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
-    let stats = app.sandbox.stats().await;
-    assert_eq!(
-        stats["shopee"]["listings"], 10,
-        "one Shopee listing per product"
-    );
-    assert_eq!(
-        stats["tiktok"]["listings"], 10,
-        "one TikTok listing per product"
-    );
+    assert_listings(&app, 10).await;
 }
 
 #[tokio::test]
@@ -467,7 +463,7 @@ async fn a_batch_completes_after_redis_loses_the_queue() {
     let _worker = app.worker_process(4);
     let body = wait_finished(&app, &batch, Duration::from_secs(60)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
-    assert_eq!(app.sandbox.stats().await["shopee"]["listings"], 6);
+    assert_listings(&app, 6).await;
 }
 
 #[tokio::test]
@@ -484,14 +480,7 @@ async fn a_batch_completes_when_redis_is_flushed_while_jobs_run() {
     app.flush_redis().await;
     let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
-    let stats = app.sandbox.stats().await;
-    assert_eq!(
-        (
-            stats["shopee"]["listings"].clone(),
-            stats["tiktok"]["listings"].clone()
-        ),
-        (json!(6), json!(6))
-    );
+    assert_listings(&app, 6).await;
 }
 
 #[tokio::test]
@@ -592,7 +581,7 @@ async fn sigterm_lets_a_worker_finish_or_hand_back_its_jobs() {
     let _successor = app.worker_process(4);
     let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
-    assert_eq!(app.sandbox.stats().await["shopee"]["listings"], 6);
+    assert_listings(&app, 6).await;
 }
 
 #[tokio::test]
