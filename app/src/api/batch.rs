@@ -33,9 +33,17 @@ impl BatchStatus {
     }
 
     /// A batch is finished when every job is: completed, or failed/discarded.
-    pub fn from_counts(total: i64, completed: i64, failed: i64, started: bool) -> BatchStatus {
+    pub fn from_counts(
+        total: i64,
+        completed: i64,
+        failed: i64,
+        started: bool,
+        cancelled: bool,
+    ) -> BatchStatus {
         if completed + failed >= total {
-            if failed == 0 {
+            if cancelled {
+                BatchStatus::Cancelled
+            } else if failed == 0 {
                 BatchStatus::Completed
             } else {
                 BatchStatus::CompletedWithErrors
@@ -138,7 +146,7 @@ pub struct BatchSnapshot {
 
 impl BatchSnapshot {
     /// Counts, percent and status from the jobs, so they can never disagree.
-    pub fn tally(&mut self, started: bool) {
+    pub fn tally(&mut self, started: bool, cancelled: bool) {
         let count =
             |f: &dyn Fn(JobState) -> bool| self.jobs.iter().filter(|j| f(j.state)).count() as i64;
         self.total = self.jobs.len() as i64;
@@ -148,7 +156,8 @@ impl BatchSnapshot {
         self.waiting = count(&|s| s == JobState::Waiting);
         self.retrying = count(&|s| s == JobState::Retrying);
         self.percent = BatchStatus::percent(self.total, self.completed, self.failed);
-        self.status = BatchStatus::from_counts(self.total, self.completed, self.failed, started);
+        self.status =
+            BatchStatus::from_counts(self.total, self.completed, self.failed, started, cancelled);
     }
 }
 
@@ -247,7 +256,7 @@ mod tests {
             finished_at: None,
             jobs: states.iter().map(|s| job(*s)).collect(),
         };
-        s.tally(true);
+        s.tally(true, false);
         s
     }
 
@@ -265,6 +274,16 @@ mod tests {
             (s.status, s.percent, s.failed),
             (BatchStatus::CompletedWithErrors, 100, 2)
         );
+    }
+
+    #[test]
+    fn a_cancelled_batch_says_so_once_its_running_jobs_end() {
+        let mut s = snapshot(&[JobState::Completed, JobState::Active, JobState::Discarded]);
+        s.tally(true, true);
+        assert_eq!(s.status, BatchStatus::Running);
+        s.jobs[1].state = JobState::Completed;
+        s.tally(true, true);
+        assert_eq!((s.status, s.percent), (BatchStatus::Cancelled, 100));
     }
 
     #[test]

@@ -90,3 +90,12 @@ pub async fn spot_check_batch(id: String) -> Result<usize, ServerFnError> {
         .await
         .map_err(ServerFnError::new)
 }
+
+/// Stops a batch: jobs not started yet are discarded, running ones finish.
+#[server(prefix = "/api/fn", endpoint = "cancel_batch")]
+pub async fn cancel_batch(id: String) -> Result<(), ServerFnError> {
+    super::ssr::dashboard()?
+        .cancel_batch(signed_in_user(), id.trim().to_string())
+        .await
+        .map_err(ServerFnError::new)
+}

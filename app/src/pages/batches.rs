@@ -1,11 +1,12 @@
 //! `/dashboard/batches` and `/dashboard/batches/{id}`: every batch, and one batch live —
 //! a progress bar, counts by state and a row per job, updated as workers report.
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_batch, list_batches, BatchSnapshot, BatchSummary, JobDto};
+use crate::api::{get_batch, list_batches, BatchSnapshot, BatchSummary, CancelBatch, JobDto};
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{BatchBadge, ErrorPanel, JobBadge, Skeleton, BUTTON_OUTLINE};
 use crate::pages::not_found::NotFoundBody;
@@ -172,6 +173,7 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
         }
     };
     let report_href = move || format!("/dashboard/batches/{}/report", s().batch_id);
+    let cancel = ServerAction::<CancelBatch>::new();
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-2xl font-semibold tracking-tight">"Batch " <span class="font-mono">{move || short(&s().batch_id)}</span></h1>
@@ -210,7 +212,18 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
             {move || (s().failed > 0).then(|| view! {
                 <A href="/dashboard/dead-letters" attr:class=BUTTON_OUTLINE>"Review failed jobs"</A>
             })}
+            {move || (!s().status.is_finished()).then(|| view! {
+                <ActionForm action=cancel attr:class="inline">
+                    <input type="hidden" name="id" value=s().batch_id/>
+                    <button type="submit" class=BUTTON_OUTLINE disabled=move || cancel.pending().get()>
+                        "Cancel batch"
+                    </button>
+                </ActionForm>
+            })}
         </div>
+        {move || cancel.value().get().and_then(Result::err).map(|e| view! {
+            <p class="mt-2 text-sm text-red-700" role="alert">{e.to_string()}</p>
+        })}
         <div class="mt-4 overflow-x-auto rounded-xl border border-neutral-200 bg-white">
             <table class="w-full text-sm" data-testid="batch-jobs">
                 <thead class="border-b border-neutral-200 text-left text-neutral-500">

@@ -333,6 +333,7 @@ pub async fn pending_jobs(
 struct BatchRow {
     id: String,
     platform: String,
+    cancelled: bool,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
@@ -366,7 +367,7 @@ pub async fn snapshot(
     batch_id: &str,
 ) -> Result<Option<BatchSnapshot>, DbErr> {
     let Some(batch) = BatchRow::find_by_statement(sql(
-        "SELECT id, platform, created_at, started_at, finished_at FROM sync_batches WHERE id = $1",
+        "SELECT id, platform, cancelled, created_at, started_at, finished_at FROM sync_batches WHERE id = $1",
         [batch_id.into()],
     ))
     .one(db)
@@ -413,7 +414,7 @@ pub async fn snapshot(
             })
             .collect(),
     };
-    snapshot.tally(snapshot.started_at.is_some());
+    snapshot.tally(snapshot.started_at.is_some(), batch.cancelled);
     Ok(Some(snapshot))
 }
 
@@ -421,6 +422,7 @@ pub async fn snapshot(
 struct SummaryRow {
     id: String,
     platform: String,
+    cancelled: bool,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     total: i64,
@@ -431,7 +433,7 @@ struct SummaryRow {
 /// Newest first.
 pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<BatchSummary>, DbErr> {
     let rows = SummaryRow::find_by_statement(sql(
-        "SELECT b.id, b.platform, b.created_at, b.started_at,
+        "SELECT b.id, b.platform, b.cancelled, b.created_at, b.started_at,
                 count(j.id) AS total,
                 count(j.id) FILTER (WHERE j.state = 'completed') AS completed,
                 count(j.id) FILTER (WHERE j.state IN ('failed', 'discarded')) AS failed
@@ -444,8 +446,13 @@ pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<Bat
     Ok(rows
         .into_iter()
         .map(|r| {
-            let status =
-                BatchStatus::from_counts(r.total, r.completed, r.failed, r.started_at.is_some());
+            let status = BatchStatus::from_counts(
+                r.total,
+                r.completed,
+                r.failed,
+                r.started_at.is_some(),
+                r.cancelled,
+            );
             BatchSummary {
                 batch_id: r.id,
                 platform: r.platform,
@@ -537,4 +544,35 @@ pub async fn discard_dead(
         ))
         .await?;
     row.map(|r| r.try_get("", "batch_id")).transpose()
+}
+
+/// Stops a batch: jobs not started yet are discarded, running ones finish. `false` when no
+/// unfinished batch has this id.
+pub async fn cancel_batch(
+    db: &DatabaseConnection,
+    batch_id: &str,
+    user_id: Option<i64>,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let marked = txn
+        .execute_raw(sql(
+            "UPDATE sync_batches SET cancelled = true WHERE id = $1 AND finished_at IS NULL",
+            [batch_id.into()],
+        ))
+        .await?;
+    if marked.rows_affected() == 0 {
+        return Ok(false);
+    }
+    txn.execute_raw(sql(
+        "UPDATE sync_jobs SET state = 'discarded', error_code = 'CANCELLED',
+            error_message = 'the batch was cancelled before this job ran',
+            discard_reason = 'batch cancelled', discarded_by = $2,
+            finished_at = now(), updated_at = now()
+         WHERE batch_id = $1 AND state IN ('waiting', 'retrying')",
+        [batch_id.into(), user_id.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    close_batch_if_done(db, batch_id).await?;
+    Ok(true)
 }

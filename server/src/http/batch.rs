@@ -75,6 +75,29 @@ pub async fn status(
     Ok(Json(load(&state, batch_id).await?))
 }
 
+/// `POST /api/sync/batch/{batch_id}/cancel`: jobs not started yet are discarded, running
+/// ones finish; answers the batch as it now stands.
+pub async fn cancel(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    Path(batch_id): Path<String>,
+) -> ApiResult<Json<BatchSnapshot>> {
+    let snapshot = load(&state, &batch_id).await?;
+    let user_id = user.map(|Extension(u)| u.id);
+    let cancelled = state
+        .queue
+        .cancel_batch(&batch_id, user_id)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if !cancelled {
+        return Err(AppError::Validation(format!(
+            "batch {batch_id} has already finished ({})",
+            snapshot.status.label()
+        )));
+    }
+    Ok(Json(load(&state, &batch_id).await?))
+}
+
 /// `GET /api/sync/batch/{batch_id}/events`: the current snapshot first, then one event per
 /// change, and a `finished` event last. Every event is a whole snapshot, so a client that
 /// reconnects has lost nothing.

@@ -128,6 +128,14 @@ impl Dashboard for DbDashboard {
             .map_err(unexpected)
     }
 
+    async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), String> {
+        match self.0.queue.cancel_batch(&id, user_id).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("this batch has already finished".into()),
+            Err(e) => Err(unexpected(e)),
+        }
+    }
+
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, String> {
         jobs::dead_letters(&self.0.db).await.map_err(unexpected)
     }

@@ -49,6 +49,7 @@ pub fn router(
         .route("/api/sync/batch", post(batch::start))
         .route("/api/sync/batch/status", get(batch::status))
         .route("/api/sync/batch/{batch_id}/events", get(batch::events))
+        .route("/api/sync/batch/{batch_id}/cancel", post(batch::cancel))
         .route("/login", post(auth::form_login))
         .route("/logout", post(auth::form_logout));
 

@@ -430,6 +430,20 @@ impl Queue {
         Ok(())
     }
 
+    /// Stops a batch (see [`jobs::cancel_batch`]); `false` when it had already finished
+    /// or does not exist.
+    pub async fn cancel_batch(
+        &self,
+        batch_id: &str,
+        user_id: Option<i64>,
+    ) -> Result<bool, QueueError> {
+        let cancelled = jobs::cancel_batch(&self.db, batch_id, user_id).await?;
+        if cancelled {
+            self.publish(batch_id).await;
+        }
+        Ok(cancelled)
+    }
+
     /// Puts a dead-lettered job back in line with fresh attempts.
     pub async fn retry_dead(&self, job_id: &str) -> Result<bool, QueueError> {
         let Some(batch_id) = jobs::retry_dead(&self.db, job_id).await? else {

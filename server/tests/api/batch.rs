@@ -658,3 +658,65 @@ async fn an_sse_client_that_reconnects_mid_batch_loses_nothing() {
     assert!(events[0].1["completed"].as_i64() >= seen["completed"].as_i64());
     assert_eq!(events.last().unwrap().0, "finished");
 }
+
+#[tokio::test]
+async fn a_cancelled_batch_runs_no_more_jobs_and_says_cancelled() {
+    let app = spawn_app_with(|s| s.queue.concurrency = 1).await;
+    app.import(&syncstore::catalog::demo::demo_catalog(6, &app.base))
+        .await;
+    app.login().await;
+    let ids = product_ids(&app, 6).await;
+    app.sandbox.latency(100).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(&app, &batch).await["completed"].as_i64().unwrap() < 1 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let cancel = |id: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url(&format!("/api/sync/batch/{id}/cancel")))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (code, body) = cancel(batch.clone()).await;
+    assert_eq!(code, 200, "{body}");
+    let body = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    assert_eq!(body["status"], "cancelled", "{body:#}");
+    let discarded: Vec<&Value> = body["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["state"] == "discarded")
+        .collect();
+    assert!(
+        discarded.len() >= 6,
+        "jobs not started were discarded: {body:#}"
+    );
+    assert!(discarded
+        .iter()
+        .all(|j| j["error_code"] == "CANCELLED" && j["attempts"] == 0));
+    let runs = count(
+        &app,
+        &format!("SELECT count(*) AS n FROM sync_logs WHERE batch_id = '{batch}'"),
+    )
+    .await;
+    assert_eq!(
+        runs,
+        body["completed"].as_i64().unwrap(),
+        "only the jobs that ran are logged"
+    );
+
+    let (code, body) = cancel(batch.clone()).await;
+    assert_eq!(code, 400);
+    assert_error(&body, "VALIDATION_ERROR");
+    let (code, body) = cancel("no-such-batch".into()).await;
+    assert_eq!(code, 404);
+    assert_error(&body, "NOT_FOUND");
+}
