@@ -9,10 +9,17 @@ use fred::types::{Expiration, SetOptions};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
+/// Reconnect for ever, backing off from 100 ms to 5 s: a Redis restart must not leave
+/// the web process or a worker without Redis until someone restarts them.
+pub fn reconnect_policy() -> ReconnectPolicy {
+    ReconnectPolicy::new_exponential(0, 100, 5_000, 2)
+}
+
 pub async fn connect(url: &str) -> Result<Pool, fred::error::Error> {
     let config = Config::from_url(url)?;
     let pool = Builder::from_config(config)
         .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
+        .set_policy(reconnect_policy())
         .build_pool(4)?;
     pool.init().await?;
     Ok(pool)

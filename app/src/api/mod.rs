@@ -160,7 +160,11 @@ pub mod ssr {
         async fn batches(&self) -> Result<Vec<BatchSummary>, String>;
         async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), String>;
         async fn dead_letters(&self) -> Result<Vec<DeadLetter>, String>;
-        async fn retry_dead_letter(&self, job_id: String) -> Result<(), String>;
+        async fn retry_dead_letter(
+            &self,
+            user_id: Option<i64>,
+            job_id: String,
+        ) -> Result<(), String>;
         async fn discard_dead_letter(
             &self,
             user_id: Option<i64>,

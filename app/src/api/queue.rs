@@ -50,7 +50,7 @@ pub async fn list_dead_letters() -> Result<Vec<DeadLetter>, ServerFnError> {
 #[server(prefix = "/api/fn", endpoint = "retry_dead_letter")]
 pub async fn retry_dead_letter(job_id: String) -> Result<(), ServerFnError> {
     super::ssr::dashboard()?
-        .retry_dead_letter(job_id)
+        .retry_dead_letter(signed_in_user(), job_id)
         .await
         .map_err(ServerFnError::new)
 }

@@ -1,5 +1,6 @@
 //! PostgreSQL: connecting, creating the database, migrating, and the queries per area.
 
+pub mod audit;
 pub mod catalog;
 pub mod queue;
 pub mod sync;

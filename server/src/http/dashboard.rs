@@ -140,8 +140,8 @@ impl Dashboard for DbDashboard {
         jobs::dead_letters(&self.0.db).await.map_err(unexpected)
     }
 
-    async fn retry_dead_letter(&self, job_id: String) -> Result<(), String> {
-        match self.0.queue.retry_dead(&job_id).await {
+    async fn retry_dead_letter(&self, user_id: Option<i64>, job_id: String) -> Result<(), String> {
+        match self.0.queue.retry_dead(&job_id, user_id).await {
             Ok(true) => Ok(()),
             Ok(false) => Err("this job is no longer in the dead-letter queue".into()),
             Err(e) => Err(unexpected(e)),

@@ -18,8 +18,9 @@ impl BatchEvents {
         channel: String,
     ) -> Result<BatchEvents, fred::error::Error> {
         let (sender, _) = broadcast::channel(1024);
-        let subscriber =
-            Builder::from_config(Config::from_url(redis_url)?).build_subscriber_client()?;
+        let subscriber = Builder::from_config(Config::from_url(redis_url)?)
+            .set_policy(crate::redis::reconnect_policy())
+            .build_subscriber_client()?;
         subscriber.init().await?;
         subscriber.subscribe(channel).await?;
         let _resubscribe = subscriber.manage_subscriptions();

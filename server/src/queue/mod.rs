@@ -16,8 +16,9 @@ use app::api::{
 use fred::prelude::*;
 use fred::types::SetOptions;
 use sea_orm::{DatabaseConnection, DbErr};
+use serde_json::json;
 
-use crate::db::queue as jobs;
+use crate::db::{audit, queue as jobs};
 
 pub use job::{JobFailure, JobHandler};
 pub use worker::Worker;
@@ -223,9 +224,18 @@ impl Queue {
         if !unknown.is_empty() {
             return Err(BatchRejected::UnknownProducts(unknown));
         }
-        Ok(self
+        let created = self
             .submit_batch(created_by, &request.platform, &ids, &platforms)
-            .await?)
+            .await?;
+        audit::record(
+            &self.db,
+            created_by,
+            "batch.start",
+            json!({"batch_id": created.batch_id, "platform": request.platform, "product_ids": ids}),
+        )
+        .await
+        .map_err(QueueError::from)?;
+        Ok(created)
     }
 
     /// Records a batch with one job per product and platform, then hands the jobs to the
@@ -439,16 +449,30 @@ impl Queue {
     ) -> Result<bool, QueueError> {
         let cancelled = jobs::cancel_batch(&self.db, batch_id, user_id).await?;
         if cancelled {
+            audit::record(
+                &self.db,
+                user_id,
+                "batch.cancel",
+                json!({"batch_id": batch_id}),
+            )
+            .await?;
             self.publish(batch_id).await;
         }
         Ok(cancelled)
     }
 
     /// Puts a dead-lettered job back in line with fresh attempts.
-    pub async fn retry_dead(&self, job_id: &str) -> Result<bool, QueueError> {
+    pub async fn retry_dead(&self, job_id: &str, user_id: Option<i64>) -> Result<bool, QueueError> {
         let Some(batch_id) = jobs::retry_dead(&self.db, job_id).await? else {
             return Ok(false);
         };
+        audit::record(
+            &self.db,
+            user_id,
+            "dead_letter.retry",
+            json!({"job_id": job_id, "batch_id": batch_id}),
+        )
+        .await?;
         self.dispatch(&[job_id.to_string()]).await?;
         self.publish(&batch_id).await;
         Ok(true)
@@ -464,6 +488,13 @@ impl Queue {
         let Some(batch_id) = jobs::discard_dead(&self.db, job_id, user_id, reason).await? else {
             return Ok(false);
         };
+        audit::record(
+            &self.db,
+            user_id,
+            "dead_letter.discard",
+            json!({"job_id": job_id, "batch_id": batch_id, "reason": reason}),
+        )
+        .await?;
         self.publish(&batch_id).await;
         Ok(true)
     }

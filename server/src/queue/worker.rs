@@ -43,10 +43,6 @@ impl Worker {
         }
     }
 
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// Works until `shutdown` turns true, then finishes or hands back the jobs in hand.
     pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), QueueError> {
         let this = Arc::new(self);

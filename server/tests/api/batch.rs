@@ -283,9 +283,9 @@ async fn an_invalid_product_fails_at_once_and_can_be_retried_or_discarded_from_t
     app.import(&syncstore::catalog::demo::demo_catalog(1, &app.base))
         .await;
     let state = app.state().await;
-    assert!(state.queue.retry_dead(&dead[0].job_id).await.unwrap());
+    assert!(state.queue.retry_dead(&dead[0].job_id, None).await.unwrap());
     assert!(
-        !state.queue.retry_dead(&dead[0].job_id).await.unwrap(),
+        !state.queue.retry_dead(&dead[0].job_id, None).await.unwrap(),
         "only dead jobs are retried"
     );
     assert!(state
@@ -293,6 +293,12 @@ async fn an_invalid_product_fails_at_once_and_can_be_retried_or_discarded_from_t
         .discard_dead(&dead[1].job_id, None, "listed by hand on this platform")
         .await
         .unwrap());
+    let audited = count(
+        &app,
+        "SELECT count(*) AS n FROM audit_log WHERE action IN ('dead_letter.retry', 'dead_letter.discard')",
+    )
+    .await;
+    assert_eq!(audited, 2, "both decisions are in the audit log");
     let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
     let mut states: Vec<String> = job_states(&body).into_iter().map(|j| j.0).collect();
     states.sort();
@@ -712,6 +718,16 @@ async fn a_cancelled_batch_runs_no_more_jobs_and_says_cancelled() {
         body["completed"].as_i64().unwrap(),
         "only the jobs that ran are logged"
     );
+
+    let audited = count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM audit_log WHERE user_id IS NOT NULL
+             AND action IN ('batch.start', 'batch.cancel') AND detail->>'batch_id' = '{batch}'"
+        ),
+    )
+    .await;
+    assert_eq!(audited, 2, "who started and who cancelled are recorded");
 
     let (code, body) = cancel(batch.clone()).await;
     assert_eq!(code, 400);
