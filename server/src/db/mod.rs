@@ -1,6 +1,7 @@
 //! PostgreSQL: connecting, creating the database, migrating, and the queries per area.
 
 pub mod audit;
+pub mod batches;
 pub mod catalog;
 pub mod queue;
 pub mod sync;

@@ -15,7 +15,7 @@ use futures::Stream;
 use tokio::sync::{broadcast, watch};
 
 use super::error::{ApiResult, AppError};
-use crate::db::queue as jobs;
+use crate::db::batches;
 use crate::queue::events::BatchEvents;
 use crate::queue::BatchRejected;
 use crate::startup::AppState;
@@ -57,7 +57,7 @@ pub async fn start(
 }
 
 async fn load(state: &AppState, batch_id: &str) -> ApiResult<BatchSnapshot> {
-    jobs::snapshot(&state.db, batch_id)
+    batches::snapshot(&state.db, batch_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no batch with id {batch_id:?}")))
 }
@@ -148,7 +148,7 @@ impl Follow {
                 Some(s) => s,
                 None => {
                     self.wait_for_change().await?;
-                    match jobs::snapshot(&self.state.db, &self.batch_id).await {
+                    match batches::snapshot(&self.state.db, &self.batch_id).await {
                         Ok(Some(s)) => s,
                         Ok(None) => return None,
                         Err(e) => {

@@ -7,7 +7,7 @@ use app::api::{
     LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage, SyncOutcome,
 };
 
-use crate::db::{catalog, queue as jobs};
+use crate::db::{batches, catalog};
 use crate::queue::BatchRejected;
 use crate::startup::AppState;
 use crate::sync::batch_report;
@@ -119,11 +119,11 @@ impl Dashboard for DbDashboard {
     }
 
     async fn batch(&self, id: String) -> Result<Option<BatchSnapshot>, String> {
-        jobs::snapshot(&self.0.db, &id).await.map_err(unexpected)
+        batches::snapshot(&self.0.db, &id).await.map_err(unexpected)
     }
 
     async fn batches(&self) -> Result<Vec<BatchSummary>, String> {
-        jobs::list_batches(&self.0.db, 100)
+        batches::list_batches(&self.0.db, 100)
             .await
             .map_err(unexpected)
     }
@@ -137,7 +137,7 @@ impl Dashboard for DbDashboard {
     }
 
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, String> {
-        jobs::dead_letters(&self.0.db).await.map_err(unexpected)
+        batches::dead_letters(&self.0.db).await.map_err(unexpected)
     }
 
     async fn retry_dead_letter(&self, user_id: Option<i64>, job_id: String) -> Result<(), String> {

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
 
 use super::{pilot, SyncError, SyncService};
-use crate::db::{queue as jobs, sql};
+use crate::db::{batches, sql};
 
 /// How many random products a batch's spot check reads back: 3 for up to 10 products,
 /// 5 for larger batches.
@@ -42,7 +42,7 @@ pub async fn spot_check(
     batch_id: &str,
     count: Option<usize>,
 ) -> Result<usize, SyncError> {
-    let Some(snapshot) = jobs::snapshot(sync.db(), batch_id).await? else {
+    let Some(snapshot) = batches::snapshot(sync.db(), batch_id).await? else {
         return Ok(0);
     };
     let mut synced: Vec<i64> = product_ids(&snapshot)
@@ -89,7 +89,7 @@ pub async fn batch_report(
     db: &DatabaseConnection,
     batch_id: &str,
 ) -> Result<Option<BatchReport>, DbErr> {
-    let Some(s) = jobs::snapshot(db, batch_id).await? else {
+    let Some(s) = batches::snapshot(db, batch_id).await? else {
         return Ok(None);
     };
     let errors = ErrorCount::find_by_statement(sql(

@@ -1,6 +1,6 @@
-//! The batch queue end to end: API, workers (in-process and separate processes), retries,
-//! the dead-letter queue, recovery from dead workers and from Redis losing its data, and
-//! live progress over SSE.
+//! Batches end to end through the API and the in-process worker: validation, retries by
+//! error class, the dead-letter queue, cancelling, the batch test report. Shared helpers
+//! for `batch_events` and `batch_workers` live here too.
 
 use std::time::{Duration, Instant};
 
@@ -8,11 +8,9 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use syncstore::db::sql;
 
-use crate::support::{
-    app_with_catalog, assert_error, spawn_app_with, spawn_app_with_options, AppOptions, TestApp,
-};
+use crate::support::{app_with_catalog, assert_error, spawn_app_with, TestApp};
 
-async fn start(app: &TestApp, body: Value) -> (u16, Value) {
+pub(crate) async fn start(app: &TestApp, body: Value) -> (u16, Value) {
     let res = app
         .client
         .post(app.url("/api/sync/batch"))
@@ -26,7 +24,7 @@ async fn start(app: &TestApp, body: Value) -> (u16, Value) {
     )
 }
 
-async fn product_ids(app: &TestApp, n: usize) -> Vec<i64> {
+pub(crate) async fn product_ids(app: &TestApp, n: usize) -> Vec<i64> {
     let (_, list) = app.get_json("/api/products").await;
     list["items"].as_array().unwrap()[..n]
         .iter()
@@ -34,13 +32,13 @@ async fn product_ids(app: &TestApp, n: usize) -> Vec<i64> {
         .collect()
 }
 
-async fn start_ok(app: &TestApp, ids: &[i64], platform: &str) -> String {
+pub(crate) async fn start_ok(app: &TestApp, ids: &[i64], platform: &str) -> String {
     let (status, body) = start(app, json!({"product_ids": ids, "platform": platform})).await;
     assert_eq!(status, 202, "{body}");
     body["batch_id"].as_str().unwrap().to_string()
 }
 
-async fn status(app: &TestApp, batch_id: &str) -> Value {
+pub(crate) async fn status(app: &TestApp, batch_id: &str) -> Value {
     let (code, body) = app
         .get_json(&format!("/api/sync/batch/status?batch_id={batch_id}"))
         .await;
@@ -49,7 +47,7 @@ async fn status(app: &TestApp, batch_id: &str) -> Value {
 }
 
 /// Polls until every job is finished; panics with the last status after `limit`.
-async fn wait_finished(app: &TestApp, batch_id: &str, limit: Duration) -> Value {
+pub(crate) async fn wait_finished(app: &TestApp, batch_id: &str, limit: Duration) -> Value {
     let deadline = Instant::now() + limit;
     loop {
         let body = status(app, batch_id).await;
@@ -61,7 +59,7 @@ async fn wait_finished(app: &TestApp, batch_id: &str, limit: Duration) -> Value 
     }
 }
 
-async fn count(app: &TestApp, query: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, query: &str) -> i64 {
     app.db
         .query_one_raw(sql(query, []))
         .await
@@ -72,7 +70,7 @@ async fn count(app: &TestApp, query: &str) -> i64 {
 }
 
 /// Exactly one listing per product on each platform: nothing lost, nothing duplicated.
-async fn assert_listings(app: &TestApp, products: i64) {
+pub(crate) async fn assert_listings(app: &TestApp, products: i64) {
     let stats = app.sandbox.stats().await;
     assert_eq!(
         stats["shopee"]["listings"], products,
@@ -84,7 +82,7 @@ async fn assert_listings(app: &TestApp, products: i64) {
     );
 }
 
-fn job_states(body: &Value) -> Vec<(String, i64, String)> {
+pub(crate) fn job_states(body: &Value) -> Vec<(String, i64, String)> {
     body["jobs"]
         .as_array()
         .unwrap()
@@ -276,7 +274,7 @@ async fn an_invalid_product_fails_at_once_and_can_be_retried_or_discarded_from_t
             ("failed", 1, "INVALID_PRODUCT")
         );
     }
-    let dead = syncstore::db::queue::dead_letters(&app.db).await.unwrap();
+    let dead = syncstore::db::batches::dead_letters(&app.db).await.unwrap();
     assert_eq!(dead.len(), 2);
 
     // Fixed in the catalog, retried from the dead-letter queue: it syncs.
@@ -303,7 +301,7 @@ async fn an_invalid_product_fails_at_once_and_can_be_retried_or_discarded_from_t
     let mut states: Vec<String> = job_states(&body).into_iter().map(|j| j.0).collect();
     states.sort();
     assert_eq!(states, vec!["completed", "discarded"]);
-    assert!(syncstore::db::queue::dead_letters(&app.db)
+    assert!(syncstore::db::batches::dead_letters(&app.db)
         .await
         .unwrap()
         .is_empty());
@@ -337,180 +335,6 @@ async fn a_revoked_token_fails_at_once_as_unauthorized() {
         jobs[1]["state"], "completed",
         "the other platform is unaffected"
     );
-}
-
-/// Reads server-sent events until the stream ends; (event name, snapshot) pairs.
-async fn read_events(app: &TestApp, batch_id: &str) -> Vec<(String, Value)> {
-    let mut res = app
-        .client
-        .get(app.url(&format!("/api/sync/batch/{batch_id}/events")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "text/event-stream");
-    let mut text = String::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while let Some(chunk) = tokio::time::timeout_at(deadline.into(), res.chunk())
-        .await
-        .expect("the stream ends when the batch finishes")
-        .unwrap()
-    {
-        text.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    text.split("\n\n")
-        .filter_map(|block| {
-            let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
-            let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
-            Some((name.to_string(), serde_json::from_str(data).unwrap()))
-        })
-        .collect()
-}
-
-#[tokio::test]
-async fn sse_sends_a_snapshot_then_monotonic_progress_then_a_final_event() {
-    let (app, _) = app_with_catalog(4).await;
-    let ids = product_ids(&app, 4).await;
-    app.sandbox.latency(30).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    let events = read_events(&app, &batch).await;
-    assert!(events.len() >= 2, "{events:?}");
-    let (last_name, last) = events.last().unwrap();
-    assert_eq!(last_name, "finished");
-    assert_eq!(
-        (last["percent"].clone(), last["status"].clone()),
-        (json!(100), json!("completed"))
-    );
-    assert!(events[..events.len() - 1]
-        .iter()
-        .all(|(name, _)| name == "snapshot"));
-    let finished: Vec<i64> = events
-        .iter()
-        .map(|(_, s)| s["completed"].as_i64().unwrap() + s["failed"].as_i64().unwrap())
-        .collect();
-    assert!(finished.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
-    // A client connecting after the end gets the final snapshot at once.
-    let again = read_events(&app, &batch).await;
-    assert_eq!(again.len(), 1);
-    assert_eq!(again[0].0, "finished");
-}
-
-/// A catalog on an app without an in-process worker.
-async fn app_for_workers(count: usize) -> (TestApp, Vec<i64>) {
-    app_for_workers_with(count, None).await
-}
-
-async fn app_for_workers_with(count: usize, sandbox_qps: Option<u32>) -> (TestApp, Vec<i64>) {
-    let app = spawn_app_with_options(AppOptions {
-        worker: false,
-        sandbox_qps,
-    })
-    .await;
-    app.import(&syncstore::catalog::demo::demo_catalog(count, &app.base))
-        .await;
-    app.login().await;
-    let ids = product_ids(&app, count).await;
-    (app, ids)
-}
-
-#[tokio::test]
-async fn two_worker_processes_share_a_batch_and_run_each_job_once() {
-    let (app, ids) = app_for_workers(8).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    let _a = app.worker_process(3);
-    let _b = app.worker_process(3);
-    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
-    assert_eq!(body["status"], "completed", "{body:#}");
-    assert!(job_states(&body)
-        .iter()
-        .all(|(_, attempts, _)| *attempts == 1));
-    let runs = count(
-        &app,
-        &format!("SELECT count(*) AS n FROM sync_logs WHERE batch_id = '{batch}'"),
-    )
-    .await;
-    assert_eq!(runs, 16, "each job ran exactly once");
-    assert_listings(&app, 8).await;
-}
-
-#[tokio::test]
-async fn a_worker_killed_mid_batch_loses_no_job_and_duplicates_no_listing() {
-    let (app, ids) = app_for_workers(10).await;
-    // Slow answers keep jobs in flight when the worker dies.
-    app.sandbox.latency(150).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    let mut doomed = app.worker_process(4);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let body = status(&app, &batch).await;
-        if body["completed"].as_i64().unwrap() >= 2 && body["active"].as_i64().unwrap() >= 1 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the worker never got going: {body:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    doomed.start_kill().unwrap(); // SIGKILL: no chance to hand anything back
-    doomed.wait().await.unwrap();
-    let _successor = app.worker_process(4);
-    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
-    assert_eq!(body["status"], "completed", "{body:#}");
-    assert_listings(&app, 10).await;
-}
-
-#[tokio::test]
-async fn a_batch_completes_after_redis_loses_the_queue() {
-    let (app, ids) = app_for_workers(6).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    // No worker yet: every job id is only in Redis's wait list. Then Redis loses it all.
-    app.flush_redis().await;
-    let _worker = app.worker_process(4);
-    let body = wait_finished(&app, &batch, Duration::from_secs(60)).await;
-    assert_eq!(body["status"], "completed", "{body:#}");
-    assert_listings(&app, 6).await;
-}
-
-#[tokio::test]
-async fn a_batch_completes_when_redis_is_flushed_while_jobs_run() {
-    let (app, _) = app_with_catalog(6).await;
-    let ids = product_ids(&app, 6).await;
-    app.sandbox.latency(100).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while status(&app, &batch).await["completed"].as_i64().unwrap() < 2 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    app.flush_redis().await;
-    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
-    assert_eq!(body["status"], "completed", "{body:#}");
-    assert_listings(&app, 6).await;
-}
-
-#[tokio::test]
-async fn workers_share_each_shops_rate_limit_and_never_trip_the_platforms() {
-    // The sandbox allows 10 calls per second per shop; each process alone would send
-    // far more with 8 jobs at once.
-    let (app, ids) = app_for_workers_with(6, Some(10)).await;
-    let mut app = app;
-    app.settings.shopee_qps = 8;
-    app.settings.tiktok_qps = 8;
-    let batch = start_ok(&app, &ids, "both").await;
-    let _a = app.worker_process(4);
-    let _b = app.worker_process(4);
-    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
-    assert_eq!(body["status"], "completed", "{body:#}");
-    let limited = count(
-        &app,
-        "SELECT count(*) AS n FROM sync_logs WHERE error_code = 'RATE_LIMITED'",
-    )
-    .await;
-    assert_eq!(limited, 0, "the queue provoked a platform rate limit");
-    assert!(job_states(&body)
-        .iter()
-        .all(|(_, attempts, _)| *attempts == 1));
 }
 
 #[tokio::test]
@@ -558,39 +382,6 @@ async fn with_30_percent_faults_every_job_ends_synced_or_dead_lettered_with_its_
 }
 
 #[tokio::test]
-async fn sigterm_lets_a_worker_finish_or_hand_back_its_jobs() {
-    let (app, ids) = app_for_workers(6).await;
-    app.sandbox.latency(200).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    let mut worker = app.worker_process(2);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while status(&app, &batch).await["active"].as_i64().unwrap() == 0 {
-        assert!(Instant::now() < deadline, "the worker never started a job");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let pid = worker.id().unwrap().to_string();
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let exit = tokio::time::timeout(Duration::from_secs(40), worker.wait())
-        .await
-        .expect("the worker stops after SIGTERM")
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
-    let body = status(&app, &batch).await;
-    assert_eq!(
-        body["active"], 0,
-        "no job is left held by the stopped worker: {body:#}"
-    );
-    let _successor = app.worker_process(4);
-    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
-    assert_eq!(body["status"], "completed", "{body:#}");
-    assert_listings(&app, 6).await;
-}
-
-#[tokio::test]
 async fn the_batch_report_is_generated_from_data_with_read_back_spot_checks() {
     let (app, _) = app_with_catalog(4).await;
     let ids = product_ids(&app, 4).await;
@@ -624,45 +415,6 @@ async fn the_batch_report_is_generated_from_data_with_read_back_spot_checks() {
     let unknown = app.cli(&["report", "batch", "no-such-batch"]).await;
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no batch with id"));
-}
-
-/// The first event of a fresh connection to the batch's stream.
-async fn first_event(app: &TestApp, batch_id: &str) -> Value {
-    let mut res = app
-        .client
-        .get(app.url(&format!("/api/sync/batch/{batch_id}/events")))
-        .send()
-        .await
-        .unwrap();
-    let mut text = String::new();
-    while !text.contains("\n\n") {
-        let chunk = res.chunk().await.unwrap().expect("an event before the end");
-        text.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
-    serde_json::from_str(data).unwrap()
-}
-
-#[tokio::test]
-async fn an_sse_client_that_reconnects_mid_batch_loses_nothing() {
-    let (app, _) = app_with_catalog(4).await;
-    let ids = product_ids(&app, 4).await;
-    app.sandbox.latency(60).await;
-    let batch = start_ok(&app, &ids, "both").await;
-    let mut seen = first_event(&app, &batch).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while seen["completed"].as_i64().unwrap() < 1 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        // Each reconnect starts from the whole current state, never behind it.
-        let again = first_event(&app, &batch).await;
-        assert!(again["completed"].as_i64() >= seen["completed"].as_i64());
-        assert_eq!(again["total"], 8);
-        seen = again;
-    }
-    let events = read_events(&app, &batch).await;
-    assert!(events[0].1["completed"].as_i64() >= seen["completed"].as_i64());
-    assert_eq!(events.last().unwrap().0, "finished");
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 
 mod auth;
 mod batch;
+mod batch_events;
+mod batch_workers;
 mod catalog;
 mod manual_sync;
 mod pages;
