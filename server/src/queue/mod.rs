@@ -226,7 +226,10 @@ impl Queue {
         if job_ids.is_empty() {
             return Ok(());
         }
-        self.ensure_epoch().await?;
+        if self.ensure_epoch().await? {
+            // Redis lost the queue and this dispatch noticed first: bring back the rest.
+            self.redispatch_pending(job_ids).await?;
+        }
         let _: i64 = self.redis.lpush(&self.keys.wait, job_ids.to_vec()).await?;
         Ok(())
     }

@@ -81,15 +81,17 @@ impl Queue {
         Ok(set.is_some())
     }
 
-    /// Re-dispatches every waiting or retrying job from Postgres (after Redis lost its
-    /// data). Duplicates are harmless: a worker runs a job only if Postgres lets it claim
-    /// the job.
-    async fn redispatch_pending(&self) -> Result<usize, QueueError> {
+    /// Re-dispatches every waiting or retrying job from Postgres but `except` (after Redis
+    /// lost its data). Duplicates are harmless: a worker runs a job only if Postgres lets
+    /// it claim the job.
+    pub(super) async fn redispatch_pending(&self, except: &[String]) -> Result<usize, QueueError> {
         let pending = jobs::pending_jobs(&self.db, None).await?;
-        for job in &pending {
+        let mut placed = 0;
+        for job in pending.iter().filter(|j| !except.contains(&j.id)) {
             self.place(job).await?;
+            placed += 1;
         }
-        Ok(pending.len())
+        Ok(placed)
     }
 
     async fn place(&self, job: &jobs::PendingJob) -> Result<(), QueueError> {
@@ -149,7 +151,7 @@ impl Queue {
             return Ok(());
         }
         if self.ensure_epoch().await? {
-            let n = self.redispatch_pending().await?;
+            let n = self.redispatch_pending(&[]).await?;
             if n > 0 {
                 tracing::warn!(
                     jobs = n,

@@ -158,3 +158,27 @@ async fn sigterm_lets_a_worker_finish_or_hand_back_its_jobs() {
     assert_eq!(body["status"], "completed", "{body:#}");
     assert_listings(&app, 6).await;
 }
+
+#[tokio::test]
+async fn a_batch_started_after_redis_lost_the_queue_brings_the_older_jobs_back_at_once() {
+    use fred::prelude::*;
+    let (app, ids) = app_for_workers(4).await;
+    let first = start_ok(&app, &ids[..2], "both").await;
+    app.flush_redis().await;
+    let second = start_ok(&app, &ids[2..], "both").await;
+    // No worker yet: the second batch's dispatch noticed the loss and put back the first's.
+    let redis = syncstore::redis::connect(&app.settings.redis_url)
+        .await
+        .unwrap();
+    let waiting: i64 = redis
+        .llen(format!("{}queue:wait", app.settings.redis_prefix))
+        .await
+        .unwrap();
+    assert_eq!(waiting, 8);
+    let _worker = app.worker_process(4);
+    for batch in [first, second] {
+        let body = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+        assert_eq!(body["status"], "completed", "{body:#}");
+    }
+    assert_listings(&app, 4).await;
+}
