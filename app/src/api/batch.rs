@@ -214,6 +214,12 @@ pub fn parse_batch_platform(s: &str) -> Result<Vec<Platform>, String> {
     }
 }
 
+/// Whether `id` can name a batch or a job at all (they are UUIDs); anything else is
+/// answered as unknown without asking the database.
+pub fn plausible_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
 /// Drops repeated ids, keeping the first occurrence's order.
 pub fn dedupe_ids(ids: &[i64]) -> Vec<i64> {
     let mut seen = std::collections::HashSet::new();
@@ -284,6 +290,20 @@ mod tests {
         s.jobs[1].state = JobState::Completed;
         s.tally(true, true);
         assert_eq!((s.status, s.percent), (BatchStatus::Cancelled, 100));
+    }
+
+    #[test]
+    fn only_uuid_shaped_ids_are_looked_up() {
+        assert!(plausible_id("06ddf2df-0613-40b5-a5cc-0d7b058d7c47"));
+        for bad in [
+            "",
+            "nope",
+            "1; DROP TABLE sync_jobs",
+            "a\0b",
+            &"a".repeat(65),
+        ] {
+            assert!(!plausible_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub async fn discard_dead_letter(job_id: String, reason: String) -> Result<(), S
     if reason.is_empty() {
         return Err(ServerFnError::new("say why this job is discarded"));
     }
+    if reason.chars().any(char::is_control) {
+        return Err(ServerFnError::new(
+            "the reason must be plain text on one line",
+        ));
+    }
     if reason.chars().count() > 500 {
         return Err(ServerFnError::new(
             "the reason is too long (at most 500 characters)",

@@ -48,6 +48,9 @@ pub async fn snapshot(
     db: &DatabaseConnection,
     batch_id: &str,
 ) -> Result<Option<BatchSnapshot>, DbErr> {
+    if !app::api::plausible_id(batch_id) {
+        return Ok(None);
+    }
     let Some(batch) = BatchRow::find_by_statement(sql(
         "SELECT id, platform, cancelled, created_at, started_at, finished_at FROM sync_batches WHERE id = $1",
         [batch_id.into()],

@@ -327,6 +327,9 @@ pub async fn pending_jobs(
 /// Puts a dead-lettered job back in line with fresh attempts; its batch is open again.
 /// Returns the batch id, or `None` when the job is not in the dead-letter queue.
 pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<String>, DbErr> {
+    if !app::api::plausible_id(job_id) {
+        return Ok(None);
+    }
     let row = db
         .query_one_raw(sql(
             "WITH job AS (
@@ -350,6 +353,9 @@ pub async fn discard_dead(
     user_id: Option<i64>,
     reason: &str,
 ) -> Result<Option<String>, DbErr> {
+    if !app::api::plausible_id(job_id) {
+        return Ok(None);
+    }
     let row = db
         .query_one_raw(sql(
             "UPDATE sync_jobs SET state = 'discarded', discard_reason = $2, discarded_by = $3,
@@ -368,6 +374,9 @@ pub async fn cancel_batch(
     batch_id: &str,
     user_id: Option<i64>,
 ) -> Result<bool, DbErr> {
+    if !app::api::plausible_id(batch_id) {
+        return Ok(false);
+    }
     let txn = db.begin().await?;
     let marked = txn
         .execute_raw(sql(

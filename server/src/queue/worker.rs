@@ -246,8 +246,9 @@ impl Worker {
             // Shutting down and the job did not finish in time: hand it back whole. The
             // sync is idempotent, so the next worker picks up wherever this one stopped.
             tracing::warn!(job_id = %job.id, "shutting down; job handed back");
-            self.queue.dispatch_first(&job.id).await?;
+            // Waiting in Postgres before it is in line, so no other worker finds it active.
             jobs::hand_back(&self.queue.db, &job.id, &self.id).await?;
+            self.queue.dispatch_first(&job.id).await?;
             self.queue.publish(&job.batch_id).await;
             return Ok(());
         };

@@ -194,9 +194,20 @@ async fn bad_batch_requests_are_validation_errors() {
     let (status, body) = app.get_json("/api/sync/batch/status").await;
     assert_eq!(status, 400);
     assert_error(&body, "VALIDATION_ERROR");
-    let (status, body) = app.get_json("/api/sync/batch/status?batch_id=nope").await;
-    assert_eq!(status, 404);
-    assert_error(&body, "NOT_FOUND");
+    for unknown in ["nope", "%00", "x%27%3B--"] {
+        let (status, body) = app
+            .get_json(&format!("/api/sync/batch/status?batch_id={unknown}"))
+            .await;
+        assert_eq!(status, 404, "{unknown}");
+        assert_error(&body, "NOT_FOUND");
+        let events = app
+            .client
+            .get(app.url(&format!("/api/sync/batch/{unknown}/events")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(events.status(), 404, "{unknown}");
+    }
     let anonymous = reqwest::Client::new()
         .post(app.url("/api/sync/batch"))
         .json(&json!({"product_ids": ids, "platform": "both"}))
