@@ -41,19 +41,19 @@ pub fn router() -> Router<Sandbox> {
         )
         .route(
             "/product/202309/products/{id}",
-            get(products::get_product).put(products::edit_202309),
+            get(products::get_product).put(products::edit_product),
         )
         .route(
             "/product/202509/products/{id}",
-            axum::routing::put(products::edit_202509),
+            axum::routing::put(products::edit_product),
         )
         .route(
             "/product/202309/products/{id}/partial_edit",
-            post(products::partial_edit_202309),
+            post(products::edit_product),
         )
         .route(
             "/product/202509/products/{id}/partial_edit",
-            post(products::partial_edit_202509),
+            post(products::edit_product),
         )
         .route(
             "/product/202309/products/{id}/inventory/update",

@@ -1,7 +1,7 @@
 //! TikTok Shop endpoints: shops, categories, warehouses, images and products.
 
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, OriginalUri, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -878,80 +878,19 @@ async fn edit(
     .await
 }
 
-pub async fn edit_202309(
+/// Full edits (`PUT …/products/{id}`) and partial edits (`POST …/partial_edit`), in
+/// the 202309 and 202509 versions alike; the request path is the path that was signed.
+pub async fn edit_product(
     State(sb): State<Sandbox>,
     headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
     Query(p): Query<Params>,
     body: Bytes,
 ) -> Response {
-    edit(
-        sb,
-        headers,
-        p,
-        body,
-        format!("/product/202309/products/{id}"),
-        id,
-        false,
-    )
-    .await
-}
-
-pub async fn edit_202509(
-    State(sb): State<Sandbox>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(p): Query<Params>,
-    body: Bytes,
-) -> Response {
-    edit(
-        sb,
-        headers,
-        p,
-        body,
-        format!("/product/202509/products/{id}"),
-        id,
-        false,
-    )
-    .await
-}
-
-pub async fn partial_edit_202309(
-    State(sb): State<Sandbox>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(p): Query<Params>,
-    body: Bytes,
-) -> Response {
-    edit(
-        sb,
-        headers,
-        p,
-        body,
-        format!("/product/202309/products/{id}/partial_edit"),
-        id,
-        true,
-    )
-    .await
-}
-
-pub async fn partial_edit_202509(
-    State(sb): State<Sandbox>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(p): Query<Params>,
-    body: Bytes,
-) -> Response {
-    edit(
-        sb,
-        headers,
-        p,
-        body,
-        format!("/product/202509/products/{id}/partial_edit"),
-        id,
-        true,
-    )
-    .await
+    let path = uri.path().to_string();
+    let partial = path.ends_with("/partial_edit");
+    edit(sb, headers, p, body, path, id, partial).await
 }
 
 pub async fn update_inventory(

@@ -78,3 +78,73 @@ impl AccessToken {
         }
     }
 }
+
+/// What both clients share: the HTTP client, the shop's access token and its rate limit.
+#[derive(Clone)]
+pub struct Connection {
+    http: reqwest::Client,
+    token: AccessToken,
+    limiter: Option<RateLimiter>,
+}
+
+/// A platform's raw answer: status, `Retry-After`, body.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub retry_after: Option<std::time::Duration>,
+    pub body: axum::body::Bytes,
+}
+
+impl Connection {
+    pub fn new(access_token: String, timeout: std::time::Duration) -> Connection {
+        Connection {
+            http: http_client(timeout),
+            token: AccessToken::new(access_token),
+            limiter: None,
+        }
+    }
+
+    pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
+        self.token = self.token.with_refresher(refresher);
+        self
+    }
+
+    pub fn with_rate_limit(mut self, limiter: RateLimiter) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    /// Sends `request` once the shop's rate limit allows and reads the whole answer;
+    /// failing to reach the platform or to read it is a network error.
+    pub async fn fetch(
+        &self,
+        platform: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, MarketplaceError> {
+        if let Some(limiter) = &self.limiter {
+            limiter.wait_turn().await;
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| MarketplaceError::network(platform, e))?;
+        let status = response.status();
+        let retry_after = error::retry_after(response.headers());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| MarketplaceError::network(platform, e))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}

@@ -8,8 +8,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::error::{retry_after, MarketplaceError};
-use super::{AccessToken, RateLimiter, TokenRefresher};
+use super::error::MarketplaceError;
+use super::{Connection, RateLimiter, TokenRefresher};
 
 const PLATFORM: &str = "Shopee";
 pub const PRODUCTION_URL: &str = "https://partner.shopeemobile.com";
@@ -47,33 +47,27 @@ pub fn sign(partner_key: &str, base: &str) -> String {
 
 #[derive(Clone)]
 pub struct ShopeeClient {
-    http: reqwest::Client,
+    conn: Connection,
     creds: ShopeeCredentials,
-    token: AccessToken,
-    limiter: Option<RateLimiter>,
 }
 
 impl ShopeeClient {
     pub fn new(creds: ShopeeCredentials, timeout: Duration) -> ShopeeClient {
-        let http = super::http_client(timeout);
-        let token = AccessToken::new(creds.access_token.clone());
         ShopeeClient {
-            http,
+            conn: Connection::new(creds.access_token.clone(), timeout),
             creds,
-            token,
-            limiter: None,
         }
     }
 
     /// Renews the access token once when Shopee refuses it.
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
-        self.token = self.token.with_refresher(refresher);
+        self.conn = self.conn.with_token_refresher(refresher);
         self
     }
 
     /// Paces every call through a rate limit shared with the other workers.
     pub fn with_rate_limit(mut self, limiter: RateLimiter) -> Self {
-        self.limiter = Some(limiter);
+        self.conn = self.conn.with_rate_limit(limiter);
         self
     }
 
@@ -104,19 +98,8 @@ impl ShopeeClient {
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, MarketplaceError> {
-        if let Some(limiter) = &self.limiter {
-            limiter.wait_turn().await;
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| MarketplaceError::network(PLATFORM, e))?;
-        let status = response.status();
-        let retry = retry_after(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| MarketplaceError::network(PLATFORM, e))?;
+        let answer = self.conn.fetch(PLATFORM, request).await?;
+        let (status, retry, bytes) = (answer.status, answer.retry_after, answer.body);
         let body: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(_) if status == StatusCode::TOO_MANY_REQUESTS => Value::Null,
@@ -140,10 +123,12 @@ impl ShopeeClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Value, MarketplaceError> {
-        self.token
+        self.conn
+            .token()
             .with_refresh(|token| {
                 self.call(
-                    self.http
+                    self.conn
+                        .http()
                         .request(Method::GET, self.signed_url(&token, path, query)),
                 )
             })
@@ -151,10 +136,12 @@ impl ShopeeClient {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, MarketplaceError> {
-        self.token
+        self.conn
+            .token()
             .with_refresh(|token| {
                 self.call(
-                    self.http
+                    self.conn
+                        .http()
                         .post(self.signed_url(&token, path, &[]))
                         .json(body),
                 )
@@ -169,7 +156,8 @@ impl ShopeeClient {
         file_name: &str,
     ) -> Result<String, MarketplaceError> {
         let response = self
-            .token
+            .conn
+            .token()
             .with_refresh(|token| {
                 let part =
                     reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string());
@@ -177,7 +165,7 @@ impl ShopeeClient {
                     .part("image", part)
                     .text("scene", "normal");
                 let url = self.signed_url(&token, "media_space/upload_image", &[]);
-                self.call(self.http.post(url).multipart(form))
+                self.call(self.conn.http().post(url).multipart(form))
             })
             .await?;
         response["image_info"]["image_id"]

@@ -10,8 +10,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::error::{retry_after, MarketplaceError};
-use super::{AccessToken, RateLimiter, TokenRefresher};
+use super::error::MarketplaceError;
+use super::{Connection, RateLimiter, TokenRefresher};
 
 const PLATFORM: &str = "TikTok Shop";
 pub const PRODUCTION_URL: &str = "https://open-api.tiktokglobalshop.com";
@@ -56,33 +56,27 @@ pub fn sign(app_secret: &str, path: &str, query: &[(String, String)], body: &str
 
 #[derive(Clone)]
 pub struct TiktokClient {
-    http: reqwest::Client,
+    conn: Connection,
     creds: TiktokCredentials,
-    token: AccessToken,
-    limiter: Option<RateLimiter>,
 }
 
 impl TiktokClient {
     pub fn new(creds: TiktokCredentials, timeout: Duration) -> TiktokClient {
-        let http = super::http_client(timeout);
-        let token = AccessToken::new(creds.access_token.clone());
         TiktokClient {
-            http,
+            conn: Connection::new(creds.access_token.clone(), timeout),
             creds,
-            token,
-            limiter: None,
         }
     }
 
     /// Renews the access token once when TikTok Shop refuses it (105002).
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
-        self.token = self.token.with_refresher(refresher);
+        self.conn = self.conn.with_token_refresher(refresher);
         self
     }
 
     /// Paces every call through a rate limit shared with the other workers.
     pub fn with_rate_limit(mut self, limiter: RateLimiter) -> Self {
-        self.limiter = Some(limiter);
+        self.conn = self.conn.with_rate_limit(limiter);
         self
     }
 
@@ -117,20 +111,11 @@ impl TiktokClient {
         token: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Value, MarketplaceError> {
-        if let Some(limiter) = &self.limiter {
-            limiter.wait_turn().await;
-        }
-        let response = request
-            .header("x-tts-access-token", token)
-            .send()
-            .await
-            .map_err(|e| MarketplaceError::network(PLATFORM, e))?;
-        let status = response.status();
-        let retry = retry_after(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| MarketplaceError::network(PLATFORM, e))?;
+        let answer = self
+            .conn
+            .fetch(PLATFORM, request.header("x-tts-access-token", token))
+            .await?;
+        let (status, retry, bytes) = (answer.status, answer.retry_after, answer.body);
         let body: Value = match serde_json::from_slice(&bytes) {
             Ok(v) => v,
             Err(_) if status == StatusCode::TOO_MANY_REQUESTS => {
@@ -167,10 +152,12 @@ impl TiktokClient {
     ) -> Result<Value, MarketplaceError> {
         // The exact bytes sent are the bytes signed.
         let text = body.map(Value::to_string).unwrap_or_default();
-        self.token
+        self.conn
+            .token()
             .with_refresh(|token| {
                 let mut request = self
-                    .http
+                    .conn
+                    .http()
                     .request(method.clone(), self.signed_url(path, true, extra, &text));
                 if body.is_some() {
                     request = request
@@ -194,7 +181,8 @@ impl TiktokClient {
         file_name: &str,
     ) -> Result<String, MarketplaceError> {
         let data = self
-            .token
+            .conn
+            .token()
             .with_refresh(|token| {
                 let form = reqwest::multipart::Form::new()
                     .part(
@@ -204,7 +192,10 @@ impl TiktokClient {
                     )
                     .text("use_case", "MAIN_IMAGE");
                 let url = self.signed_url("/product/202309/images/upload", false, &[], "");
-                async move { self.call(&token, self.http.post(url).multipart(form)).await }
+                async move {
+                    self.call(&token, self.conn.http().post(url).multipart(form))
+                        .await
+                }
             })
             .await?;
         data["uri"]
