@@ -204,14 +204,8 @@ pub struct BatchCreated {
 
 /// The platforms a batch targets, from `shopee`, `tiktok` or `both`.
 pub fn parse_batch_platform(s: &str) -> Result<Vec<Platform>, String> {
-    match s {
-        "shopee" => Ok(vec![Platform::Shopee]),
-        "tiktok" => Ok(vec![Platform::Tiktok]),
-        "both" => Ok(vec![Platform::Shopee, Platform::Tiktok]),
-        other => Err(format!(
-            "platform must be \"shopee\", \"tiktok\" or \"both\", not {other:?}"
-        )),
-    }
+    Platform::targets(s)
+        .ok_or_else(|| format!("platform must be \"shopee\", \"tiktok\" or \"both\", not {s:?}"))
 }
 
 /// Whether `id` can name a batch or a job at all (they are UUIDs); anything else is

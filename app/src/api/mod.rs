@@ -73,12 +73,8 @@ pub async fn sync_product(id: String, target: String) -> Result<Vec<SyncOutcome>
         .trim()
         .parse()
         .map_err(|_| ServerFnError::new("unknown product"))?;
-    let platforms = match target.as_str() {
-        "shopee" => vec![Platform::Shopee],
-        "tiktok" => vec![Platform::Tiktok],
-        "both" => vec![Platform::Shopee, Platform::Tiktok],
-        _ => return Err(ServerFnError::new("choose Shopee, TikTok or both")),
-    };
+    let platforms = Platform::targets(&target)
+        .ok_or_else(|| ServerFnError::new("choose Shopee, TikTok or both"))?;
     let dashboard = ssr::dashboard()?;
     let mut outcomes = Vec::new();
     for platform in platforms {

@@ -29,6 +29,19 @@ impl Platform {
             Platform::Tiktok => "TikTok Shop",
         }
     }
+
+    /// `shopee` or `tiktok`, as stored and as URLs carry it.
+    pub fn parse(s: &str) -> Option<Platform> {
+        Platform::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The platforms a sync targets: `shopee`, `tiktok` or `both`.
+    pub fn targets(s: &str) -> Option<Vec<Platform>> {
+        match s {
+            "both" => Some(Platform::ALL.to_vec()),
+            one => Platform::parse(one).map(|p| vec![p]),
+        }
+    }
 }
 
 /// Where a product stands on one platform (SPEC §3 "Mappings").
@@ -255,9 +268,10 @@ impl LogFilter {
         };
         let platform = match platform {
             "" => None,
-            "shopee" => Some(Platform::Shopee),
-            "tiktok" => Some(Platform::Tiktok),
-            other => return Err(format!("platform must be shopee or tiktok, not {other:?}")),
+            other => Some(
+                Platform::parse(other)
+                    .ok_or_else(|| format!("platform must be shopee or tiktok, not {other:?}"))?,
+            ),
         };
         let status = match status {
             "" => None,

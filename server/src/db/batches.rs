@@ -35,12 +35,9 @@ struct JobRow {
     action: Option<String>,
 }
 
+/// The table's CHECK constraint allows only the two platforms.
 fn platform_of(s: &str) -> Platform {
-    if s == "tiktok" {
-        Platform::Tiktok
-    } else {
-        Platform::Shopee
-    }
+    Platform::parse(s).unwrap_or(Platform::Shopee)
 }
 
 /// The batch and all its jobs; `None` when there is no such batch.

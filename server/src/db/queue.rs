@@ -96,12 +96,9 @@ pub struct ClaimedJob {
 }
 
 impl ClaimedJob {
+    /// The table's CHECK constraint allows only the two platforms.
     pub fn platform(&self) -> Platform {
-        if self.platform == "tiktok" {
-            Platform::Tiktok
-        } else {
-            Platform::Shopee
-        }
+        Platform::parse(&self.platform).unwrap_or(Platform::Shopee)
     }
 }
 

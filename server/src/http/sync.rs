@@ -20,15 +20,6 @@ struct ManualSync {
     target_platform: String,
 }
 
-fn platforms(target: &str) -> Option<Vec<Platform>> {
-    match target {
-        "shopee" => Some(vec![Platform::Shopee]),
-        "tiktok" => Some(vec![Platform::Tiktok]),
-        "both" => Some(vec![Platform::Shopee, Platform::Tiktok]),
-        _ => None,
-    }
-}
-
 fn status_for(code: &str) -> StatusCode {
     match code {
         "INVALID_PRODUCT" => StatusCode::UNPROCESSABLE_ENTITY,
@@ -46,7 +37,7 @@ pub async fn manual(State(state): State<AppState>, body: Bytes) -> Response {
                 .into_response()
         }
     };
-    let Some(targets) = platforms(&request.target_platform) else {
+    let Some(targets) = Platform::targets(&request.target_platform) else {
         return AppError::Validation(format!(
             "target_platform must be shopee, tiktok or both, not {:?}",
             request.target_platform
