@@ -158,10 +158,6 @@ impl Queue {
         self.keys.events.clone()
     }
 
-    pub fn settings(&self) -> &QueueSettings {
-        &self.settings
-    }
-
     /// Checks a batch request (platform, 1–50 distinct known products; repeated ids count
     /// once) and starts it, or rejects it as a whole.
     pub async fn start_batch(
