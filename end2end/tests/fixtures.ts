@@ -36,8 +36,11 @@ export const test = base.extend<{ problems: string[] }>({
 
 export { expect };
 
+/** A fresh context hydrates in 0.4–0.7 s on a quiet 2-core machine (size-optimised dev
+ * WASM, fastest gzip; `node scripts/hydration-time.mjs`). The wait allows a busy machine
+ * fifteen times that before it calls the page broken. */
 export async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 10_000 });
 }
 
 export async function signIn(page: Page, next = "/dashboard/products") {

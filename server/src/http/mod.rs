@@ -23,6 +23,15 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::redis::RedisSessionStore;
 use crate::startup::AppState;
 
+/// Development and end-to-end builds serve a multi-megabyte WASM that is compressed on every
+/// request: the fastest level keeps that at tens of milliseconds (the default level took
+/// seconds unoptimised, a third of a second optimised). Release builds compress harder.
+const COMPRESSION: tower_http::CompressionLevel = if cfg!(debug_assertions) {
+    tower_http::CompressionLevel::Fastest
+} else {
+    tower_http::CompressionLevel::Default
+};
+
 pub fn router(
     state: AppState,
     events: crate::queue::events::BatchEvents,
@@ -70,7 +79,7 @@ pub fn router(
         .layer(sessions)
         .layer(middleware::from_fn(auth::reject_cross_site))
         .route("/media/demo/{sku}/{file}", get(media::demo_image))
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().quality(COMPRESSION))
         .layer(axum::Extension(events))
         .layer(axum::Extension(stopped))
         .with_state(state)
