@@ -12,6 +12,10 @@ if ! cargo leptos --version >/dev/null 2>&1; then
   cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads
 fi
 
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+
 # wasm-bindgen's CLI must match the library version in Cargo.lock exactly.
 wbg=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $wbg\$"; then

@@ -7,6 +7,7 @@ mod m20261128_000001_catalog;
 mod m20261129_000002_sync;
 mod m20261129_000003_verifications;
 mod m20261129_000004_queue;
+mod m20261129_000005_sync_claims;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_sync::Migration),
             Box::new(m20261129_000003_verifications::Migration),
             Box::new(m20261129_000004_queue::Migration),
+            Box::new(m20261129_000005_sync_claims::Migration),
         ]
     }
 }

@@ -29,6 +29,9 @@ pub struct Settings {
     pub shopee_qps: u32,
     pub tiktok_qps: u32,
     pub queue: QueueSettings,
+    /// `SYNCSTORE_TRUSTED_PROXY=1`: SyncStore runs behind a reverse proxy, and the last
+    /// `X-Forwarded-For` hop is the client's address (for the sign-in limit).
+    pub trusted_proxy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,7 @@ impl Settings {
             site_root: var("LEPTOS_SITE_ROOT", "target/site"),
             shopee: ShopeeCredentials::from_env(),
             tiktok: TiktokCredentials::from_env(),
+            trusted_proxy: var("SYNCSTORE_TRUSTED_PROXY", "0") == "1",
             shopee_qps: number("SYNCSTORE_SHOPEE_QPS", 10, 1..=10_000)? as u32,
             tiktok_qps: number("SYNCSTORE_TIKTOK_QPS", 20, 1..=10_000)? as u32,
             queue: QueueSettings {

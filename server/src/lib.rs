@@ -7,6 +7,7 @@ pub mod db;
 pub mod http;
 pub mod marketplace;
 pub mod queue;
+pub mod redact;
 pub mod redis;
 pub mod startup;
 pub mod sync;

@@ -93,7 +93,7 @@ pub fn sync_service(
             settings.tiktok_qps,
         ))
     });
-    SyncService::new(db, shopee, tiktok)
+    SyncService::new(db, shopee, tiktok).with_claim_lease(settings.queue.stall_timeout)
 }
 
 /// Runs a queue worker until SIGTERM or Ctrl-C, then finishes or hands back its jobs.
@@ -160,6 +160,7 @@ impl Application {
         .await?;
         let app = http::router(self.state, events, stopped.clone());
         let mut until_stopped = stopped.clone();
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;

@@ -446,7 +446,7 @@ pub async fn search_item(State(sb): State<Sandbox>, Query(p): Query<Params>) -> 
                 .unwrap_or("0")
                 .parse()
                 .unwrap_or(0);
-            // item_sku wins over item_name when both are given; SKUs match exactly.
+            // item_sku wins over item_name when both are given.
             let sku = param(&p, "item_sku");
             let name = param(&p, "item_name").map(str::to_lowercase);
             let ids: Vec<u64> = state
@@ -454,7 +454,9 @@ pub async fn search_item(State(sb): State<Sandbox>, Query(p): Query<Params>) -> 
                 .values()
                 .filter(|i| i.shop_id == shop)
                 .filter(|i| match (sku, &name) {
-                    (Some(sku), _) => i.item_sku == sku,
+                    // Whether Shopee matches item_sku exactly is not documented: the
+                    // sandbox answers the worst case, every SKU that contains it.
+                    (Some(sku), _) => i.item_sku.contains(sku),
                     (None, Some(name)) => i.name.to_lowercase().contains(name.as_str()),
                     (None, None) => true,
                 })
@@ -467,6 +469,167 @@ pub async fn search_item(State(sb): State<Sandbox>, Query(p): Query<Params>) -> 
                 String::new()
             };
             Ok(json!({"item_id_list": page, "total_count": ids.len(), "next_offset": next}))
+        },
+    )
+    .await
+}
+
+/// The tier variations of an init or update body, with Shopee's limits.
+fn parse_tiers(body: &Value) -> Result<Vec<ShopeeTier>, ShopeeError> {
+    let tiers: Vec<ShopeeTier> = body["standardise_tier_variation"]
+        .as_array()
+        .ok_or_else(|| ShopeeError::param("standardise_tier_variation is required"))?
+        .iter()
+        .map(|t| ShopeeTier {
+            name: t["variation_name"].as_str().unwrap_or_default().to_string(),
+            options: t["variation_option_list"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| {
+                    o["variation_option_name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect(),
+        })
+        .collect();
+    if tiers.is_empty() || tiers.len() > MAX_TIERS {
+        return Err(ShopeeError::param(format!(
+            "An item has 1 to {MAX_TIERS} tier variations."
+        )));
+    }
+    if tiers
+        .iter()
+        .any(|t| t.name.is_empty() || t.options.is_empty() || t.options.len() > 20)
+    {
+        return Err(ShopeeError::new(
+            "error_tier_opt_too_many",
+            "Each tier needs a name and 1 to 20 options.",
+        ));
+    }
+    if tiers.iter().any(|t| {
+        t.options
+            .iter()
+            .enumerate()
+            .any(|(i, o)| o.is_empty() || t.options[..i].contains(o))
+    }) {
+        return Err(ShopeeError::param(
+            "Tier options must be non-empty and distinct.",
+        ));
+    }
+    Ok(tiers)
+}
+
+fn tier_index_of(value: &Value) -> Vec<usize> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_u64().map(|v| v as usize))
+        .collect()
+}
+
+/// Renames, adds, removes or reorders options within the same tier structure; every
+/// existing model is named once with its new `tier_index` and keeps its id.
+pub async fn update_tier_variation(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(
+        &sb,
+        "/api/v2/product/update_tier_variation",
+        &p,
+        Signing::Shop,
+        |state, shop| {
+            let body = body_json(&body)?;
+            let item_id = item_id_of(&body)?;
+            let tiers = parse_tiers(&body)?;
+            let list = body["model_list"]
+                .as_array()
+                .ok_or_else(|| ShopeeError::param("model_list is required"))?
+                .clone();
+            let item = own_item(state, shop, item_id)?;
+            if item.tiers.is_empty() {
+                return Err(ShopeeError::param(
+                    "Item has no tier variation; call init_tier_variation first",
+                ));
+            }
+            if tiers.len() != item.tiers.len() {
+                return Err(ShopeeError::param(
+                    "update_tier_variation keeps the number of tiers; use init_tier_variation to change it",
+                ));
+            }
+            let mut moves: Vec<(u64, Vec<usize>)> = Vec::new();
+            for entry in &list {
+                let model_id = entry["model_id"].as_u64().unwrap_or(0);
+                let tier_index = tier_index_of(&entry["tier_index"]);
+                let in_range = tier_index.len() == tiers.len()
+                    && tier_index.iter().zip(&tiers).all(|(i, t)| *i < t.options.len());
+                if !item.models.iter().any(|m| m.model_id == model_id) {
+                    return Err(ShopeeError::param(format!("model {model_id} not found")));
+                }
+                if !in_range
+                    || moves
+                        .iter()
+                        .any(|(id, ti)| *id == model_id || *ti == tier_index)
+                {
+                    return Err(ShopeeError::param(
+                        "tier_index is out of range, or a model or tier_index is named twice",
+                    ));
+                }
+                moves.push((model_id, tier_index));
+            }
+            if moves.len() != item.models.len() {
+                return Err(ShopeeError::param(
+                    "model_list must name every model of the item",
+                ));
+            }
+            item.tiers = tiers;
+            for (model_id, tier_index) in moves {
+                if let Some(m) = item.models.iter_mut().find(|m| m.model_id == model_id) {
+                    m.tier_index = tier_index;
+                }
+            }
+            item.update_time = now();
+            Ok(json!({"item_id": item_id, "tier_variation": item.model_list()["tier_variation"]}))
+        },
+    )
+    .await
+}
+
+/// Deletes one model; an item with variations keeps at least one.
+pub async fn delete_model(
+    State(sb): State<Sandbox>,
+    Query(p): Query<Params>,
+    body: Bytes,
+) -> Response {
+    handle(
+        &sb,
+        "/api/v2/product/delete_model",
+        &p,
+        Signing::Shop,
+        |state, shop| {
+            let body = body_json(&body)?;
+            let item = own_item(state, shop, item_id_of(&body)?)?;
+            let model_id = body["model_id"]
+                .as_u64()
+                .ok_or_else(|| ShopeeError::param("model_id is required"))?;
+            let at = item
+                .models
+                .iter()
+                .position(|m| m.model_id == model_id)
+                .ok_or_else(|| ShopeeError::param(format!("model {model_id} not found")))?;
+            if item.models.len() == 1 {
+                return Err(ShopeeError::param(
+                    "An item with tier variations keeps at least one model.",
+                ));
+            }
+            item.models.remove(at);
+            item.update_time = now();
+            Ok(json!({}))
         },
     )
     .await
@@ -485,39 +648,7 @@ pub async fn init_tier_variation(
         |state, shop| {
             let body = body_json(&body)?;
             let item_id = item_id_of(&body)?;
-            let tiers: Vec<ShopeeTier> = body["standardise_tier_variation"]
-                .as_array()
-                .ok_or_else(|| ShopeeError::param("standardise_tier_variation is required"))?
-                .iter()
-                .map(|t| ShopeeTier {
-                    name: t["variation_name"].as_str().unwrap_or_default().to_string(),
-                    options: t["variation_option_list"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|o| {
-                            o["variation_option_name"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_string()
-                        })
-                        .collect(),
-                })
-                .collect();
-            if tiers.is_empty() || tiers.len() > MAX_TIERS {
-                return Err(ShopeeError::param(format!(
-                    "An item has 1 to {MAX_TIERS} tier variations."
-                )));
-            }
-            if tiers
-                .iter()
-                .any(|t| t.name.is_empty() || t.options.is_empty() || t.options.len() > 20)
-            {
-                return Err(ShopeeError::new(
-                    "error_tier_opt_too_many",
-                    "Each tier needs a name and 1 to 20 options.",
-                ));
-            }
+            let tiers = parse_tiers(&body)?;
             let models = body["model"]
                 .as_array()
                 .ok_or_else(|| ShopeeError::param("model is required"))?;

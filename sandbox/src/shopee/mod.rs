@@ -46,6 +46,11 @@ pub fn router() -> Router<Sandbox> {
         .route("/api/v2/product/unlist_item", post(items::unlist_item))
         .route("/api/v2/product/add_model", post(items::add_model))
         .route("/api/v2/product/update_model", post(items::update_model))
+        .route("/api/v2/product/delete_model", post(items::delete_model))
+        .route(
+            "/api/v2/product/update_tier_variation",
+            post(items::update_tier_variation),
+        )
         .route("/api/v2/product/delete_item", post(items::delete_item))
         .route("/api/v2/product/get_item_list", get(items::get_item_list))
         .route(

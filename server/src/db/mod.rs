@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod batches;
 pub mod catalog;
+pub mod claims;
 pub mod queue;
 pub mod sync;
 pub mod users;

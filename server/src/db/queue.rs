@@ -40,15 +40,64 @@ pub async fn unknown_products(db: &DatabaseConnection, ids: &[i64]) -> Result<Ve
         .collect())
 }
 
-/// Creates a batch with one job per product and platform, in one transaction.
+/// What creating a batch came to.
+pub enum NewBatch {
+    Created {
+        batch_id: String,
+        job_ids: Vec<String>,
+    },
+    /// These products already have an unfinished job for one of the platforms.
+    Busy(Vec<i64>),
+}
+
+/// Creates a batch with one job per product and platform, in one transaction, unless a
+/// product already has an unfinished job for one of the platforms in another batch.
+/// Batch creations take turns (a transaction-scoped advisory lock), so two batches holding
+/// the same product cannot both pass the check.
 pub async fn create_batch(
     db: &DatabaseConnection,
     created_by: Option<i64>,
     platform_label: &str,
     product_ids: &[i64],
     platforms: &[Platform],
-) -> Result<(String, Vec<String>), DbErr> {
+) -> Result<NewBatch, DbErr> {
     let txn = db.begin().await?;
+    txn.execute_raw(sql(
+        "SELECT pg_advisory_xact_lock(hashtext('syncstore.create_batch'))",
+        [],
+    ))
+    .await?;
+    let id_list = format!(
+        "{{{}}}",
+        product_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let platform_list = format!(
+        "{{{}}}",
+        platforms
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let busy = txn
+        .query_all_raw(sql(
+            "SELECT DISTINCT product_id FROM sync_jobs
+             WHERE product_id = ANY($1::bigint[]) AND platform = ANY($2::text[])
+               AND state IN ('waiting', 'active', 'retrying')
+             ORDER BY product_id",
+            [id_list.into(), platform_list.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64>("", "product_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !busy.is_empty() {
+        return Ok(NewBatch::Busy(busy));
+    }
     let total = (product_ids.len() * platforms.len()) as i32;
     let batch_id: String = txn
         .query_one_raw(sql(
@@ -81,7 +130,7 @@ pub async fn create_batch(
         .map(|r| r.try_get::<String>("", "id"))
         .collect::<Result<Vec<_>, _>>()?;
     txn.commit().await?;
-    Ok((batch_id, job_ids))
+    Ok(NewBatch::Created { batch_id, job_ids })
 }
 
 /// A job a worker now holds.
@@ -159,10 +208,19 @@ pub enum Finish {
         code: String,
         message: String,
     },
+    /// Another sync of the pair was running, so nothing was tried: run again after
+    /// `delay_ms` without spending an attempt.
+    Busy {
+        delay_ms: i64,
+        code: String,
+        message: String,
+    },
 }
 
 /// Records the end of an attempt held by `worker_id`; `false` when the job was no longer
 /// this worker's (it was recovered as stalled meanwhile), in which case nothing changes.
+/// A retry of a job whose batch was cancelled while it ran is discarded instead: cancel
+/// means no new attempt starts.
 pub async fn finish(
     db: &DatabaseConnection,
     job_id: &str,
@@ -170,8 +228,23 @@ pub async fn finish(
     duration_ms: i64,
     finish: &Finish,
 ) -> Result<bool, DbErr> {
+    let mut spent: i32 = 0;
     let (state, delay_ms, action, code, message) = match finish {
         Finish::Completed { action } => ("completed", 0, action.clone(), None, None),
+        Finish::Busy {
+            delay_ms,
+            code,
+            message,
+        } => {
+            spent = -1;
+            (
+                "retrying",
+                *delay_ms,
+                None,
+                Some(code.clone()),
+                Some(message.clone()),
+            )
+        }
         Finish::Retry {
             delay_ms,
             code,
@@ -189,12 +262,18 @@ pub async fn finish(
     };
     let result = db
         .execute_raw(sql(
-            "UPDATE sync_jobs SET state = $3, run_at = now() + $4 * interval '1 millisecond',
+            "UPDATE sync_jobs j SET
+                state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
+                run_at = now() + $4 * interval '1 millisecond',
                 action = $5, error_code = $6, error_message = $7,
-                duration_ms = duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
-                finished_at = CASE WHEN $3 IN ('completed', 'failed') THEN now() END,
+                discard_reason = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'batch cancelled'
+                    ELSE j.discard_reason END,
+                duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                attempts = GREATEST(j.attempts + $9, 0),
+                finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
                 updated_at = now()
-             WHERE id = $1 AND state = 'active' AND worker_id = $2",
+             FROM sync_batches b
+             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2",
             [
                 job_id.into(),
                 worker_id.into(),
@@ -202,8 +281,9 @@ pub async fn finish(
                 delay_ms.into(),
                 action.into(),
                 code.into(),
-                message.into(),
+                message.map(|m| crate::redact::redact(&m)).into(),
                 duration_ms.min(i32::MAX as i64).into(),
+                spent.into(),
             ],
         ))
         .await?;
@@ -272,16 +352,22 @@ pub async fn recover_stalled(
 ) -> Result<Vec<(String, String, String)>, DbErr> {
     let rows = db
         .query_all_raw(sql(
-            "UPDATE sync_jobs SET
-                state = CASE WHEN stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
-                error_code = CASE WHEN stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE error_code END,
-                error_message = CASE WHEN stalls + 1 >= 3
-                    THEN 'the worker running this job stopped 3 times' ELSE error_message END,
-                finished_at = CASE WHEN stalls + 1 >= 3 THEN now() END,
-                attempts = GREATEST(attempts - 1, 0), stalls = stalls + 1,
+            "UPDATE sync_jobs j SET
+                state = CASE WHEN b.cancelled THEN 'discarded'
+                    WHEN j.stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
+                error_code = CASE WHEN b.cancelled THEN 'CANCELLED'
+                    WHEN j.stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE j.error_code END,
+                error_message = CASE WHEN b.cancelled THEN 'the batch was cancelled while this job ran'
+                    WHEN j.stalls + 1 >= 3 THEN 'the worker running this job stopped 3 times'
+                    ELSE j.error_message END,
+                discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
+                finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
+                attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
                 worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
-             WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond'
-             RETURNING id, batch_id, state",
+             FROM sync_batches b
+             WHERE b.id = j.batch_id AND j.state = 'active'
+               AND j.heartbeat_at < now() - $1 * interval '1 millisecond'
+             RETURNING j.id, j.batch_id, j.state",
             [stall_ms.into()],
         ))
         .await?;

@@ -3,7 +3,7 @@
 
 use app::api::Platform;
 use app::domain::MarkupBp;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, TransactionTrait};
 use serde_json::Value;
 
 use super::sql;
@@ -81,7 +81,7 @@ pub async fn set_status(
             platform.as_str().into(),
             status.into(),
             error.map(|e| e.0.to_string()).into(),
-            error.map(|e| e.1.to_string()).into(),
+            error.map(|e| crate::redact::redact(e.1)).into(),
         ],
     ))
     .await
@@ -101,6 +101,9 @@ pub struct SyncedListing<'a> {
     pub variants: &'a [(String, String, i64)],
 }
 
+/// Records a listing and its variant ids in one transaction: a crash leaves either the
+/// whole result or none of it, and a second recording of the same pair waits on the
+/// mapping's row lock instead of colliding with the first.
 pub async fn record_synced(
     db: &DatabaseConnection,
     product_id: i64,
@@ -108,7 +111,8 @@ pub async fn record_synced(
     listing: &SyncedListing<'_>,
 ) -> Result<(), DbErr> {
     let platforms = format!("{{{}}}", listing.listing_platforms.join(","));
-    let row = db
+    let txn = db.begin().await?;
+    let row = txn
         .query_one_raw(sql(
             "INSERT INTO platform_mappings (product_id, platform, external_id, final_price, seo_title, category_id,
                 status, last_error_code, last_error, last_synced_at, tokopedia_status, listing_platforms, content_hash)
@@ -134,13 +138,13 @@ pub async fn record_synced(
         .await?
         .ok_or_else(|| DbErr::Custom("upserting a mapping returned no row".into()))?;
     let mapping_id: i64 = row.try_get("", "id")?;
-    db.execute_raw(sql(
+    txn.execute_raw(sql(
         "DELETE FROM variant_mappings WHERE mapping_id = $1",
         [mapping_id.into()],
     ))
     .await?;
     for (sku, external_id, price) in listing.variants {
-        db.execute_raw(sql(
+        txn.execute_raw(sql(
             "INSERT INTO variant_mappings (mapping_id, variant_id, external_id, final_price)
              SELECT $1, id, $3, $4 FROM product_variants WHERE sku = $2",
             [
@@ -152,7 +156,7 @@ pub async fn record_synced(
         ))
         .await?;
     }
-    Ok(())
+    txn.commit().await
 }
 
 pub async fn uploaded_image(
@@ -208,10 +212,10 @@ pub async fn insert_log(db: &DatabaseConnection, log: SyncLog<'_>) -> Result<i64
                 log.product_id.into(),
                 log.platform.as_str().into(),
                 log.status.into(),
-                log.request.into(),
-                log.response.into(),
+                crate::redact::redact_json(&log.request).into(),
+                crate::redact::redact_json(&log.response).into(),
                 log.error_code.map(str::to_string).into(),
-                log.error_message.into(),
+                log.error_message.map(|m| crate::redact::redact(&m)).into(),
                 log.attempt.into(),
                 log.job_id.map(str::to_string).into(),
                 log.batch_id.map(str::to_string).into(),

@@ -107,14 +107,29 @@ pub async fn authenticate(
         .as_ref()
         .map(|r| r.password_hash.clone())
         .unwrap_or_else(|| dummy_hash().to_string());
-    let ok = PasswordHash::new(&stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false);
+    let password = password.to_string();
+    let ok = off_the_executor(move || {
+        PasswordHash::new(&stored)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
     Ok(row.filter(|_| ok).and_then(UserRow::into_user))
+}
+
+/// Password hashes run on the blocking pool, at most two at a time: a flood of sign-ins
+/// queues here instead of stalling the executor that carries worker heartbeats and SSE.
+async fn off_the_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
 }
 
 fn dummy_hash() -> &'static str {

@@ -19,9 +19,53 @@ use crate::db::users;
 use crate::startup::AppState;
 
 const USER_ID_KEY: &str = "user_id";
-/// Failed sign-ins allowed per email within [`LOGIN_WINDOW_SECS`].
+/// Failed sign-ins allowed per email and client address within [`LOGIN_WINDOW_SECS`].
 const MAX_FAILED_LOGINS: i64 = 10;
+/// Failed sign-ins allowed per client address, whatever the emails, in the same window.
+const MAX_FAILED_LOGINS_PER_ADDRESS: i64 = 50;
 const LOGIN_WINDOW_SECS: i64 = 15 * 60;
+
+/// Reserves one attempt against both limits before the password is checked, in one step,
+/// so a burst of parallel attempts cannot all pass a count read before any was written.
+/// KEYS: per (email, address), per address. Returns 1 when the attempt may go ahead.
+const RESERVE_LOGIN: &str = r#"
+local account = tonumber(redis.call('GET', KEYS[1]) or '0')
+local address = tonumber(redis.call('GET', KEYS[2]) or '0')
+if account >= tonumber(ARGV[1]) or address >= tonumber(ARGV[2]) then return 0 end
+redis.call('INCR', KEYS[1])
+redis.call('INCR', KEYS[2])
+if account == 0 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+if address == 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return 1
+"#;
+
+/// Where a request came from: the peer address, or with `SYNCSTORE_TRUSTED_PROXY=1` the
+/// address the proxy in front of SyncStore reports as the last `X-Forwarded-For` hop.
+pub struct ClientAddress(pub String);
+
+impl axum::extract::FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .settings
+            .trusted_proxy
+            .then(|| parts.headers.get("x-forwarded-for")?.to_str().ok())
+            .flatten()
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_string());
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientAddress(
+            forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
 
 #[derive(Deserialize)]
 pub struct Credentials {
@@ -40,6 +84,7 @@ enum LoginOutcome {
 async fn sign_in(
     state: &AppState,
     session: &Session,
+    address: &ClientAddress,
     creds: &Credentials,
 ) -> ApiResult<LoginOutcome> {
     let email = creds.email.trim().to_lowercase();
@@ -52,13 +97,28 @@ async fn sign_in(
             "email and password are required".into(),
         ));
     }
-    let key = format!("{}login-failures:{email}", state.settings.redis_prefix);
-    let failures: Option<i64> = state
+    if email.chars().any(char::is_control) {
+        return Err(AppError::Validation(
+            "the email contains a control character".into(),
+        ));
+    }
+    let prefix = &state.settings.redis_prefix;
+    let key = format!("{prefix}login-failures:{email}:{}", address.0);
+    let address_key = format!("{prefix}login-failures-from:{}", address.0);
+    let allowed: i64 = state
         .redis
-        .get(&key)
+        .eval(
+            RESERVE_LOGIN,
+            vec![key.clone(), address_key.clone()],
+            vec![
+                MAX_FAILED_LOGINS,
+                MAX_FAILED_LOGINS_PER_ADDRESS,
+                LOGIN_WINDOW_SECS,
+            ],
+        )
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    if failures.unwrap_or(0) >= MAX_FAILED_LOGINS {
+    if allowed != 1 {
         return Ok(LoginOutcome::RateLimited);
     }
     match users::authenticate(&state.db, &email, &creds.password).await? {
@@ -71,28 +131,21 @@ async fn sign_in(
                 .insert(USER_ID_KEY, user.id)
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?;
+            // A sign-in that succeeded was not a failure: its reservation is given back.
             let _: i64 = state
                 .redis
                 .del(&key)
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?;
-            Ok(LoginOutcome::SignedIn(user))
-        }
-        None => {
-            let count: i64 = state
+            let _: i64 = state
                 .redis
-                .incr(&key)
+                .decr(&address_key)
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?;
-            if count == 1 {
-                let _: bool = state
-                    .redis
-                    .expire(&key, LOGIN_WINDOW_SECS, None)
-                    .await
-                    .map_err(|e| AppError::Internal(e.into()))?;
-            }
-            Ok(LoginOutcome::Rejected)
+            Ok(LoginOutcome::SignedIn(user))
         }
+        // The attempt was counted when it was reserved.
+        None => Ok(LoginOutcome::Rejected),
     }
 }
 
@@ -100,11 +153,12 @@ async fn sign_in(
 pub async fn api_login(
     State(state): State<AppState>,
     session: Session,
+    address: ClientAddress,
     body: Bytes,
 ) -> ApiResult<Response> {
     let creds: Credentials = serde_json::from_slice(&body)
         .map_err(|e| AppError::Validation(format!("expected {{\"email\", \"password\"}}: {e}")))?;
-    match sign_in(&state, &session, &creds).await? {
+    match sign_in(&state, &session, &address, &creds).await? {
         LoginOutcome::SignedIn(user) => Ok(Json(json!({ "success": true, "user": user })).into_response()),
         LoginOutcome::Rejected => Ok((
             StatusCode::UNAUTHORIZED,
@@ -112,16 +166,30 @@ pub async fn api_login(
         )
             .into_response()),
         LoginOutcome::RateLimited => Err(AppError::RateLimited(
-            "too many failed sign-ins for this email; wait 15 minutes".into(),
+            "too many failed sign-ins from this address; wait 15 minutes".into(),
         )),
     }
 }
 
-/// Only local paths are followed after sign-in, never another site.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/dashboard/products",
+/// Only paths on this site are followed after sign-in, never another site. The target is
+/// read as a browser reads it (which drops tabs and newlines and treats `\\` as `/`): any
+/// control character or backslash refuses it outright, it must start with one `/`, and it
+/// must resolve to this origin. What is followed is the resolved path and query, so a
+/// space in a search becomes `%20`.
+fn safe_next(next: Option<&str>) -> String {
+    const HOME: &str = "/dashboard/products";
+    let Some(n) = next else { return HOME.into() };
+    let plain = n.chars().all(|c| !c.is_control() && c != '\\');
+    if !plain || !n.starts_with('/') || n.starts_with("//") {
+        return HOME.into();
+    }
+    let base = url::Url::parse("http://syncstore.invalid/").expect("a valid base URL");
+    match base.join(n) {
+        Ok(u) if u.origin() == base.origin() => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        _ => HOME.into(),
     }
 }
 
@@ -130,9 +198,10 @@ fn safe_next(next: Option<&str>) -> &str {
 pub async fn form_login(
     State(state): State<AppState>,
     session: Session,
+    address: ClientAddress,
     Form(creds): Form<Credentials>,
 ) -> Response {
-    let next = safe_next(creds.next.as_deref()).to_string();
+    let next = safe_next(creds.next.as_deref());
     let back = |code: &str| {
         Redirect::to(&format!(
             "/login?error={code}&next={}",
@@ -140,7 +209,7 @@ pub async fn form_login(
         ))
         .into_response()
     };
-    match sign_in(&state, &session, &creds).await {
+    match sign_in(&state, &session, &address, &creds).await {
         Ok(LoginOutcome::SignedIn(_)) => Redirect::to(&next).into_response(),
         Ok(LoginOutcome::Rejected) => back("invalid"),
         Ok(LoginOutcome::RateLimited) => back("rate_limited"),
@@ -238,5 +307,32 @@ mod tests {
             "/dashboard/products"
         );
         assert_eq!(safe_next(None), "/dashboard/products");
+    }
+
+    #[test]
+    fn paths_a_browser_reads_as_another_site_are_refused() {
+        for evil in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/dashboard/products", "{evil:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/dashboard/products?page=2&q=kemeja")),
+            "/dashboard/products?page=2&q=kemeja"
+        );
+        assert_eq!(
+            safe_next(Some("/dashboard/products?q=Hoodie Jumper")),
+            "/dashboard/products?q=Hoodie%20Jumper"
+        );
     }
 }

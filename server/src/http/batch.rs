@@ -29,6 +29,10 @@ impl From<BatchRejected> for AppError {
             BatchRejected::Invalid(m) => AppError::Validation(m),
             BatchRejected::TooLarge(_) => AppError::BatchTooLarge(e.to_string()),
             BatchRejected::UnknownProducts(ids) => AppError::UnknownProducts(ids),
+            BatchRejected::InProgress(ref ids) => AppError::SyncInProgress {
+                message: e.to_string(),
+                product_ids: ids.clone(),
+            },
             BatchRejected::Queue(q) => AppError::Internal(q.into()),
         }
     }

@@ -24,6 +24,12 @@ pub enum AppError {
     BatchTooLarge(String),
     #[error("no product with id {}", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
     UnknownProducts(Vec<i64>),
+    /// Those products (or that product and platform) are being synced right now.
+    #[error("{message}")]
+    SyncInProgress {
+        message: String,
+        product_ids: Vec<i64>,
+    },
     #[error("unexpected server error")]
     Internal(#[from] anyhow::Error),
 }
@@ -39,6 +45,7 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::BatchTooLarge(_) => "BATCH_TOO_LARGE",
             AppError::UnknownProducts(_) => "INVALID_PRODUCT",
+            AppError::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
             AppError::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -54,6 +61,7 @@ impl AppError {
             AppError::BatchTooLarge(_) | AppError::UnknownProducts(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            AppError::SyncInProgress { .. } => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,7 +82,11 @@ impl IntoResponse for AppError {
             "success": false,
             "error": { "code": self.code(), "message": self.to_string() },
         });
-        if let AppError::UnknownProducts(ids) = &self {
+        if let AppError::UnknownProducts(ids)
+        | AppError::SyncInProgress {
+            product_ids: ids, ..
+        } = &self
+        {
             body["error"]["product_ids"] = json!(ids);
         }
         (self.status(), Json(body)).into_response()

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod batch;
 mod dashboard;
 pub mod error;
+mod input;
 pub mod media;
 pub mod products;
 pub mod sync;
@@ -12,11 +13,13 @@ use std::sync::Arc;
 
 use app::api::ssr::SharedDashboard;
 use app::{shell, App};
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -79,6 +82,24 @@ pub fn router(
         .layer(sessions)
         .layer(middleware::from_fn(auth::reject_cross_site))
         .route("/media/demo/{sku}/{file}", get(media::demo_image))
+        .layer(middleware::from_fn(input::refuse_unstorable_input))
+        // Every response: no framing, no MIME sniffing, no referrer to other sites.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(CompressionLayer::new().quality(COMPRESSION))
         .layer(axum::Extension(events))
         .layer(axum::Extension(stopped))

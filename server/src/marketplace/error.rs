@@ -56,7 +56,47 @@ impl MarketplaceError {
     pub fn network(platform: &'static str, err: impl std::fmt::Display) -> Self {
         MarketplaceError::Network {
             platform,
-            message: err.to_string(),
+            message: crate::redact::redact(&err.to_string()),
+        }
+    }
+
+    /// The same error with any credential the platform echoed removed from its text.
+    pub fn redacted(self) -> Self {
+        use crate::redact::redact;
+        match self {
+            MarketplaceError::InvalidProduct {
+                platform,
+                code,
+                message,
+            } => MarketplaceError::InvalidProduct {
+                platform,
+                code: redact(&code),
+                message: redact(&message),
+            },
+            MarketplaceError::RateLimited {
+                platform,
+                code,
+                message,
+                retry_after,
+            } => MarketplaceError::RateLimited {
+                platform,
+                code: redact(&code),
+                message: redact(&message),
+                retry_after,
+            },
+            MarketplaceError::Network { platform, message } => MarketplaceError::Network {
+                platform,
+                message: redact(&message),
+            },
+            MarketplaceError::Unauthorized {
+                platform,
+                code,
+                message,
+            } => MarketplaceError::Unauthorized {
+                platform,
+                code: redact(&code),
+                message: redact(&message),
+            },
         }
     }
 }

@@ -134,13 +134,14 @@ impl Connection {
         let response = request
             .send()
             .await
-            .map_err(|e| MarketplaceError::network(platform, e))?;
+            // The URL carries the access token and signature (Shopee): never in the text.
+            .map_err(|e| MarketplaceError::network(platform, e.without_url()))?;
         let status = response.status();
         let retry_after = error::retry_after(response.headers());
         let body = response
             .bytes()
             .await
-            .map_err(|e| MarketplaceError::network(platform, e))?;
+            .map_err(|e| MarketplaceError::network(platform, e.without_url()))?;
         Ok(Answer {
             status,
             retry_after,

@@ -115,7 +115,7 @@ impl ShopeeClient {
         if code.is_empty() && status.is_success() {
             return Ok(body.get("response").cloned().unwrap_or(Value::Null));
         }
-        Err(classify(status, code, message, retry))
+        Err(classify(status, code, message, retry).redacted())
     }
 
     pub async fn get(
@@ -192,7 +192,8 @@ impl ShopeeClient {
         })
     }
 
-    /// Items whose parent SKU is exactly `sku`: how a retried create finds its listing.
+    /// Items Shopee finds for `sku`. Whether Shopee matches the SKU exactly is not
+    /// documented, so callers check each item's SKU themselves before adopting it.
     pub async fn search_item_by_sku(&self, sku: &str) -> Result<Vec<u64>, MarketplaceError> {
         let response = self
             .get(
@@ -262,6 +263,62 @@ impl ShopeeClient {
             });
         }
         Ok(response)
+    }
+
+    /// `(model_id, stock)` pairs; model 0 is the item itself when it has no variants.
+    pub async fn update_stock(
+        &self,
+        item_id: u64,
+        stocks: &[(u64, i64)],
+    ) -> Result<Value, MarketplaceError> {
+        let stock_list: Vec<Value> = stocks
+            .iter()
+            .map(|(model_id, stock)| serde_json::json!({"model_id": model_id, "seller_stock": [{"stock": stock}]}))
+            .collect();
+        let response = self
+            .post(
+                "product/update_stock",
+                &serde_json::json!({"item_id": item_id, "stock_list": stock_list}),
+            )
+            .await?;
+        if let Some(failure) = response["failure_list"].as_array().and_then(|f| f.first()) {
+            return Err(MarketplaceError::InvalidProduct {
+                platform: PLATFORM,
+                code: "update_stock_failed".into(),
+                message: failure["failed_reason"]
+                    .as_str()
+                    .unwrap_or("stock update failed")
+                    .to_string(),
+            });
+        }
+        Ok(response)
+    }
+
+    /// Adds models to an item that already has tier variations.
+    pub async fn add_model(
+        &self,
+        item_id: u64,
+        models: &[Value],
+    ) -> Result<Value, MarketplaceError> {
+        self.post(
+            "product/add_model",
+            &serde_json::json!({"item_id": item_id, "model_list": models}),
+        )
+        .await
+    }
+
+    pub async fn delete_model(&self, item_id: u64, model_id: u64) -> Result<(), MarketplaceError> {
+        self.post(
+            "product/delete_model",
+            &serde_json::json!({"item_id": item_id, "model_id": model_id}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// New option lists for the same tier structure, with every kept model's new place.
+    pub async fn update_tier_variation(&self, body: &Value) -> Result<Value, MarketplaceError> {
+        self.post("product/update_tier_variation", body).await
     }
 
     pub async fn delete_item(&self, item_id: u64) -> Result<(), MarketplaceError> {

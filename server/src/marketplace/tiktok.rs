@@ -135,7 +135,8 @@ impl TiktokClient {
                 code,
                 body["message"].as_str().unwrap_or("").to_string(),
                 retry,
-            )),
+            )
+            .redacted()),
             None => Err(MarketplaceError::network(
                 PLATFORM,
                 format!("HTTP {status} without a code"),
@@ -260,6 +261,19 @@ impl TiktokClient {
 
     /// Replaces the given top-level properties (title, description, …); sends the
     /// product back to audit.
+    /// Full edit: the listing becomes exactly `body` (SKUs without an id are added, SKUs
+    /// left out are removed) and goes back to audit.
+    pub async fn edit_product(
+        &self,
+        product_id: &str,
+        body: &Value,
+    ) -> Result<(), MarketplaceError> {
+        let path = format!("/product/202309/products/{product_id}");
+        self.json(Method::PUT, &path, &[], Some(body))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn partial_edit(
         &self,
         product_id: &str,

@@ -16,6 +16,9 @@ pub struct JobFailure {
     pub message: String,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
+    /// Another sync of the same product and platform was running: nothing was tried, so
+    /// the job waits its turn without spending an attempt.
+    pub busy: bool,
 }
 
 #[async_trait]
@@ -37,6 +40,8 @@ impl From<&SyncError> for JobFailure {
             SyncError::Marketplace(m) => (m.is_retryable(), None),
             // Our own database hiccuped; the product itself may be fine.
             SyncError::Db(_) => (true, None),
+            // Another sync of the pair is running (or took over): try again after it.
+            SyncError::InProgress { .. } | SyncError::ClaimLost(_) => (true, None),
             SyncError::InvalidProduct(_) | SyncError::NotConnected(_) => (false, None),
         };
         JobFailure {
@@ -44,6 +49,7 @@ impl From<&SyncError> for JobFailure {
             message: e.to_string(),
             retryable,
             retry_after,
+            busy: matches!(e, SyncError::InProgress { .. } | SyncError::ClaimLost(_)),
         }
     }
 }

@@ -98,6 +98,8 @@ pub enum BatchRejected {
     TooLarge(usize),
     #[error("no product with id {}", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
     UnknownProducts(Vec<i64>),
+    #[error("already in an unfinished batch: product {}; wait for it to finish or cancel it", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
+    InProgress(Vec<i64>),
     #[error(transparent)]
     Queue(#[from] QueueError),
 }
@@ -201,10 +203,15 @@ impl Queue {
         platform_label: &str,
         product_ids: &[i64],
         platforms: &[Platform],
-    ) -> Result<BatchCreated, QueueError> {
+    ) -> Result<BatchCreated, BatchRejected> {
         let (batch_id, job_ids) =
-            jobs::create_batch(&self.db, created_by, platform_label, product_ids, platforms)
-                .await?;
+            match jobs::create_batch(&self.db, created_by, platform_label, product_ids, platforms)
+                .await
+                .map_err(QueueError::from)?
+            {
+                jobs::NewBatch::Created { batch_id, job_ids } => (batch_id, job_ids),
+                jobs::NewBatch::Busy(ids) => return Err(BatchRejected::InProgress(ids)),
+            };
         // Were Redis to refuse now, the jobs are safe in Postgres and the maintenance
         // sweep dispatches them; the batch is still accepted.
         if let Err(e) = self.dispatch(&job_ids).await {

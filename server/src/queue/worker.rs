@@ -20,6 +20,8 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// The alive key outlives a few missed heartbeats.
 const ALIVE_FOR_MS: i64 = 10_000;
 const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
+/// When a job whose product was busy with another sync is tried again.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
 /// How long a job may keep running after SIGTERM before it is handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -254,6 +256,11 @@ impl Worker {
         };
         let finish = match outcome {
             Ok(action) => Finish::Completed { action },
+            Err(f) if f.busy => Finish::Busy {
+                delay_ms: BUSY_RETRY.as_millis() as i64,
+                code: f.code,
+                message: f.message,
+            },
             Err(f) if f.retryable && job.attempts < job.max_attempts => Finish::Retry {
                 delay_ms: retry::backoff(
                     job.attempts,
@@ -274,7 +281,7 @@ impl Worker {
         }
         // Recorded first, so the retry cannot be claimed while the job still looks active;
         // timed before the id leaves this worker's list, so it is always somewhere in Redis.
-        if let Finish::Retry { delay_ms, .. } = &finish {
+        if let Finish::Retry { delay_ms, .. } | Finish::Busy { delay_ms, .. } = &finish {
             self.queue.delay(&job.id, *delay_ms).await?;
         }
         jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;

@@ -3,6 +3,7 @@
 //! by the batch workers.
 
 pub mod batch_report;
+mod claim;
 mod images;
 pub mod pilot;
 mod shopee;
@@ -17,6 +18,8 @@ use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+
+pub use claim::SyncClaim;
 
 use crate::db::{catalog, sync as records};
 use crate::marketplace::shopee::ShopeeClient;
@@ -53,7 +56,18 @@ pub enum SyncError {
     Marketplace(#[from] MarketplaceError),
     #[error("{0} is not connected: set its shop credentials")]
     NotConnected(&'static str),
-    #[error("database error: {0}")]
+    /// Another sync of the same product and platform holds the claim.
+    #[error("this product is being synced to {} right now{}", .platform.label(), .job_id.as_ref().map(|j| format!(" (job {j})")).unwrap_or_default())]
+    InProgress {
+        platform: Platform,
+        job_id: Option<String>,
+    },
+    /// This sync was paused past its lease and another took the pair over; it stopped
+    /// before writing anything more.
+    #[error("this sync of {} was paused too long and handed over to another; it sent nothing more", .0.label())]
+    ClaimLost(Platform),
+    /// The detail goes to the log; callers see only that the sync could not be recorded.
+    #[error("SyncStore could not read or record this sync in its database; try again")]
     Db(#[from] DbErr),
 }
 
@@ -64,6 +78,7 @@ impl SyncError {
             SyncError::InvalidProduct(_) => "INVALID_PRODUCT",
             SyncError::Marketplace(e) => e.class(),
             SyncError::NotConnected(_) => "UNAUTHORIZED",
+            SyncError::InProgress { .. } | SyncError::ClaimLost(_) => "SYNC_IN_PROGRESS",
             SyncError::Db(_) => "INTERNAL_ERROR",
         }
     }
@@ -86,6 +101,16 @@ pub struct Intended {
     pub content_hash: String,
 }
 
+/// What one push works from: the product, its mapped category, what the listing should
+/// show, and the mapping as stored before the push.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    product: &'a ProductDetail,
+    category: &'a str,
+    intended: &'a Intended,
+    mapping: Option<&'a records::StoredMapping>,
+}
+
 /// The connected shop one attempt talks to.
 enum Shop<'a> {
     Shopee(&'a ShopeeClient),
@@ -95,6 +120,9 @@ enum Shop<'a> {
 #[derive(Clone)]
 pub struct SyncService {
     db: DatabaseConnection,
+    /// How long a sync claim lives without renewal: the queue's stall timeout, so a crashed
+    /// holder blocks its product no longer than a stalled job blocks its batch.
+    lease: std::time::Duration,
     shopee: Option<ShopeeClient>,
     tiktok: Option<TiktokClient>,
     http: reqwest::Client,
@@ -110,10 +138,17 @@ impl SyncService {
         let http = crate::marketplace::http_client(std::time::Duration::from_secs(20));
         SyncService {
             db,
+            lease: std::time::Duration::from_secs(15),
             shopee,
             tiktok,
             http,
         }
+    }
+
+    /// Sync claims lapse after `lease` without renewal.
+    pub fn with_claim_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -129,8 +164,35 @@ impl SyncService {
     ) -> Result<SyncResult, SyncError> {
         let started = Instant::now();
         let mut request = Value::Null;
-        let outcome = self.attempt(product_id, platform, &mut request).await;
+        // A manual sync is answered at once when the pair is busy; a queued job waits for a
+        // paused or crashed holder's lease to lapse before it gives the attempt back.
+        let wait = match ctx.job_id {
+            Some(_) => self.lease + std::time::Duration::from_secs(1),
+            None => std::time::Duration::ZERO,
+        };
+        let outcome = match SyncClaim::acquire(
+            &self.db,
+            product_id,
+            platform,
+            ctx.job_id.as_deref(),
+            self.lease,
+            wait,
+        )
+        .await
+        {
+            Ok(claim) => {
+                let outcome = self
+                    .attempt(product_id, platform, &claim, &mut request)
+                    .await;
+                claim.release().await;
+                outcome
+            }
+            Err(e) => Err(e),
+        };
         let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+        if let Err(SyncError::Db(e)) = &outcome {
+            tracing::error!(error = %e, product_id, platform = platform.as_str(), "sync failed in the database");
+        }
         let (status, response, code, message) = match &outcome {
             Ok(result) => ("success", json!(result), None, None),
             Err(e) => (
@@ -141,9 +203,15 @@ impl SyncService {
             ),
         };
         if let Err(e) = &outcome {
-            if !matches!(e, SyncError::InvalidProduct(_))
-                || catalog::product_exists(&self.db, product_id).await?
-            {
+            let record_error = match e {
+                // A busy pair's status belongs to the sync that holds it.
+                SyncError::InProgress { .. } | SyncError::ClaimLost(_) => false,
+                SyncError::InvalidProduct(_) => {
+                    catalog::product_exists(&self.db, product_id).await?
+                }
+                _ => true,
+            };
+            if record_error {
                 records::set_status(
                     &self.db,
                     product_id,
@@ -178,6 +246,7 @@ impl SyncService {
         &self,
         product_id: i64,
         platform: Platform,
+        claim: &SyncClaim,
         request: &mut Value,
     ) -> Result<SyncResult, SyncError> {
         let product = catalog::product_detail(&self.db, product_id)
@@ -218,26 +287,21 @@ impl SyncService {
             Shop::Tiktok(_) => TitleLimits::TIKTOK,
         };
         let intended = self
-            .intended(&product, platform, limits, mapping.as_ref())
+            .intended(&product, platform, &category, limits, mapping.as_ref())
             .await?;
         if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
             return Ok(unchanged);
         }
         records::set_status(&self.db, product_id, platform, "syncing", None).await?;
-        let mapping = mapping.as_ref();
+        let target = Target {
+            product: &product,
+            category: &category,
+            intended: &intended,
+            mapping: mapping.as_ref(),
+        };
         match shop {
-            Shop::Shopee(client) => {
-                shopee::push(
-                    self, client, &product, &category, &intended, mapping, request,
-                )
-                .await
-            }
-            Shop::Tiktok(client) => {
-                tiktok::push(
-                    self, client, &product, &category, &intended, mapping, request,
-                )
-                .await
-            }
+            Shop::Shopee(client) => shopee::push(self, client, claim, target, request).await,
+            Shop::Tiktok(client) => tiktok::push(self, client, claim, target, request).await,
         }
     }
 
@@ -245,6 +309,7 @@ impl SyncService {
         &self,
         product: &ProductDetail,
         platform: Platform,
+        category: &str,
         limits: TitleLimits,
         mapping: Option<&records::StoredMapping>,
     ) -> Result<Intended, SyncError> {
@@ -271,9 +336,11 @@ impl SyncService {
             .map(|v| v.2)
             .min()
             .unwrap_or(product.base_price.with_markup(markup));
+        // Every field a listing carries: a change to any of them makes the next sync push.
         let fingerprint = json!({
             "title": title, "description": product.description, "price": final_price, "images": product.images,
             "variants": variants, "stock": product.stock, "weight": product.weight_kg,
+            "dimensions": product.dimensions_cm, "tiers": product.tier_names, "category": category,
         });
         let content_hash = hex::encode(Sha256::digest(fingerprint.to_string().as_bytes()));
         Ok(Intended {

@@ -1,12 +1,14 @@
-//! Shopee listings: item + tier variations + models, found by SKU before any create.
+//! Shopee listings: item + tier variations + models, found by SKU before any create. An
+//! update reads the listing back and sends exactly the calls that make it equal to what a
+//! fresh create would produce from the catalog now; every write is fenced by the claim.
 
 use app::api::{Platform, ProductDetail};
 use app::domain::TitleLimits;
 use serde_json::{json, Value};
 
 use super::images::platform_images;
-use super::{Intended, SyncAction, SyncError, SyncResult, SyncService};
-use crate::db::sync::{self as records, StoredMapping, SyncedListing};
+use super::{Intended, SyncAction, SyncClaim, SyncError, SyncResult, SyncService, Target};
+use crate::db::sync::{self as records, SyncedListing};
 use crate::marketplace::shopee::ShopeeClient;
 
 /// The shop's item-name bounds for this category (`get_item_limit`).
@@ -88,44 +90,47 @@ async fn logistics(client: &ShopeeClient) -> Result<Value, SyncError> {
 pub async fn push(
     service: &SyncService,
     client: &ShopeeClient,
-    product: &ProductDetail,
-    category: &str,
-    intended: &Intended,
-    mapping: Option<&StoredMapping>,
+    claim: &SyncClaim,
+    target: Target<'_>,
     request: &mut Value,
 ) -> Result<SyncResult, SyncError> {
+    let Target {
+        product,
+        category,
+        intended,
+        mapping,
+    } = target;
     // A listing we created before (even one we never got to record) is updated, not duplicated.
     let known = mapping
         .and_then(|m| m.external_id.as_deref())
         .and_then(|id| id.parse::<u64>().ok());
-    let existing = match known {
-        Some(id) => Some(id),
-        None => client
-            .search_item_by_sku(&product.sku)
-            .await?
-            .first()
-            .copied(),
-    };
+    let mut existing = None;
+    if let Some(id) = known {
+        // A listing deleted on Shopee behind SyncStore's back is listed again.
+        existing = client.item_base_info(&[id]).await?.into_iter().next();
+    }
+    if existing.is_none() {
+        existing = find_by_sku(client, product, intended).await?;
+    }
+    let images = platform_images(
+        service,
+        Platform::Shopee,
+        &product.images,
+        |bytes, name| async move {
+            client
+                .upload_image(bytes, &name)
+                .await
+                .map_err(SyncError::from)
+        },
+    )
+    .await?;
     let (item_id, action) = match existing {
-        Some(item_id) => {
-            let update = json!({"item_id": item_id, "item_name": intended.title, "description": product.description});
-            *request = update.clone();
-            client.post("product/update_item", &update).await?;
+        Some(base) => {
+            let item_id = base["item_id"].as_u64().unwrap_or_default();
+            update_item(client, claim, target, &images, &base, request).await?;
             (item_id, SyncAction::Updated)
         }
         None => {
-            let images = platform_images(
-                service,
-                Platform::Shopee,
-                &product.images,
-                |bytes, name| async move {
-                    client
-                        .upload_image(bytes, &name)
-                        .await
-                        .map_err(SyncError::from)
-                },
-            )
-            .await?;
             let mut item = json!({
                 "item_name": intended.title,
                 "description": product.description,
@@ -146,17 +151,14 @@ pub async fn push(
                     json!({"package_length": l, "package_width": w, "package_height": h});
             }
             *request = item.clone();
+            claim.confirm().await?;
             (client.add_item(&item).await?, SyncAction::Created)
         }
     };
 
-    let variants = sync_models(client, product, intended, item_id, action).await?;
-    if variants.is_empty() {
-        client
-            .update_price(item_id, &[(0, intended.final_price.0)])
-            .await?;
-    }
+    let variants = sync_models(client, claim, product, intended, item_id).await?;
     let external_id = item_id.to_string();
+    claim.confirm().await?;
     records::record_synced(
         &service.db,
         product.id,
@@ -183,44 +185,252 @@ pub async fn push(
     })
 }
 
-/// Tier variations and one model per variant, each with its own final price. Returns
-/// (variant SKU, model id, price) for the mapping.
-async fn sync_models(
+/// The listing Shopee's SKU search finds for this product, adopted only when its SKU is
+/// exactly ours (and, for a product with variants, every model SKU is one of ours). Shopee
+/// may match SKUs partially; a near match is logged and treated as not found.
+async fn find_by_sku(
     client: &ShopeeClient,
     product: &ProductDetail,
     intended: &Intended,
+) -> Result<Option<Value>, SyncError> {
+    let found = client.search_item_by_sku(&product.sku).await?;
+    if found.is_empty() {
+        return Ok(None);
+    }
+    for base in client.item_base_info(&found[..found.len().min(50)]).await? {
+        let sku = base["item_sku"].as_str().unwrap_or_default();
+        let item_id = base["item_id"].as_u64().unwrap_or_default();
+        if sku != product.sku {
+            tracing::warn!(ours = %product.sku, theirs = %sku, item_id, "a Shopee listing with a similar SKU was not adopted");
+            continue;
+        }
+        if base["has_model"] == json!(true) {
+            let models = client.model_list(item_id).await?;
+            let foreign = models["model"].as_array().into_iter().flatten().find(|m| {
+                let model_sku = m["model_sku"].as_str().unwrap_or_default();
+                !intended.variants.iter().any(|v| v.0 == model_sku)
+            });
+            if let Some(m) = foreign {
+                tracing::warn!(ours = %product.sku, model_sku = %m["model_sku"], item_id, "a Shopee listing with our SKU has a model that is not ours; not adopted");
+                continue;
+            }
+        }
+        return Ok(Some(base));
+    }
+    Ok(None)
+}
+
+/// `update_item` with exactly the item fields that differ from the catalog.
+async fn update_item(
+    client: &ShopeeClient,
+    claim: &SyncClaim,
+    target: Target<'_>,
+    images: &[String],
+    base: &Value,
+    request: &mut Value,
+) -> Result<(), SyncError> {
+    let Target {
+        product,
+        category,
+        intended,
+        ..
+    } = target;
+    let item_id = base["item_id"].as_u64().unwrap_or_default();
+    let mut update = json!({"item_id": item_id});
+    if base["item_name"].as_str() != Some(intended.title.as_str()) {
+        update["item_name"] = json!(intended.title);
+    }
+    if base["description"].as_str() != Some(product.description.as_str()) {
+        update["description"] = json!(product.description);
+    }
+    let weight = match &base["weight"] {
+        Value::String(w) => w.parse::<f64>().ok(),
+        other => other.as_f64(),
+    };
+    if weight.is_none_or(|w| (w - product.weight_kg).abs() > 1e-9) {
+        update["weight"] = json!(product.weight_kg);
+    }
+    let category_id = category.parse::<u64>().unwrap_or(0);
+    if base["category_id"].as_u64() != Some(category_id) {
+        update["category_id"] = json!(category_id);
+        update["attribute_list"] = attributes(client, category).await?;
+    }
+    let listed_images: Vec<&str> = base["image"]["image_id_list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if listed_images != images {
+        update["image"] = json!({"image_id_list": images});
+    }
+    if let Some([l, w, h]) = product.dimensions_cm {
+        let wanted = json!({"package_length": l, "package_width": w, "package_height": h});
+        let d = &base["dimension"];
+        let same = ["package_length", "package_width", "package_height"]
+            .iter()
+            .all(|k| d[k].as_i64() == wanted[k].as_i64());
+        if !same {
+            update["dimension"] = wanted;
+        }
+    }
+    *request = update.clone();
+    if update.as_object().is_some_and(|o| o.len() > 1) {
+        claim.confirm().await?;
+        client.post("product/update_item", &update).await?;
+    }
+    if intended.variants.is_empty() {
+        if base["has_model"] == json!(true) {
+            return Err(SyncError::InvalidProduct(
+                "the product no longer has variants but its Shopee listing does; delete the listing's variations on Shopee first".into(),
+            ));
+        }
+        let price = base["price_info"][0]["original_price"].as_f64();
+        if price.is_none_or(|p| p.round() as i64 != intended.final_price.0) {
+            claim.confirm().await?;
+            client
+                .update_price(item_id, &[(0, intended.final_price.0)])
+                .await?;
+        }
+        let stock = base["stock_info_v2"]["seller_stock"][0]["stock"].as_i64();
+        if stock != Some(i64::from(product.stock)) {
+            claim.confirm().await?;
+            client
+                .update_stock(item_id, &[(0, i64::from(product.stock))])
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Each tier's options, in the order the variants first use them (as a create sends them).
+fn tiers(product: &ProductDetail, intended: &Intended) -> Vec<Vec<String>> {
+    (0..product.tier_names.len())
+        .map(|t| {
+            let mut options: Vec<String> = Vec::new();
+            for v in &intended.variants {
+                if !options.contains(&v.1[t]) {
+                    options.push(v.1[t].clone());
+                }
+            }
+            options
+        })
+        .collect()
+}
+
+fn tier_index(options: &[String], tiers: &[Vec<String>]) -> Vec<usize> {
+    options
+        .iter()
+        .zip(tiers)
+        .map(|(o, t)| t.iter().position(|x| x == o).unwrap_or(0))
+        .collect()
+}
+
+fn standardised(product: &ProductDetail, tiers: &[Vec<String>]) -> Value {
+    json!(product.tier_names.iter().zip(tiers).map(|(name, options)| json!({
+        "variation_id": 0, "variation_name": name, "variation_group_id": 0,
+        "variation_option_list": options.iter().map(|o| json!({"variation_option_id": 0, "variation_option_name": o})).collect::<Vec<_>>(),
+    })).collect::<Vec<_>>())
+}
+
+fn listed_tiers(models: &Value) -> Vec<Vec<String>> {
+    models["tier_variation"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            t["option_list"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["option"].as_str().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn model_stock(m: &Value) -> Option<i64> {
+    m["stock_info_v2"]["seller_stock"][0]["stock"].as_i64()
+}
+
+/// Makes the item's tier variations and models equal to the product's variants: models of
+/// removed variants deleted, options added, removed or reordered in place (model ids kept),
+/// new variants added, and each price and stock that differs updated. Returns (variant SKU,
+/// model id, price) for the mapping.
+async fn sync_models(
+    client: &ShopeeClient,
+    claim: &SyncClaim,
+    product: &ProductDetail,
+    intended: &Intended,
     item_id: u64,
-    action: SyncAction,
 ) -> Result<Vec<(String, String, i64)>, SyncError> {
     if intended.variants.is_empty() {
         return Ok(Vec::new());
     }
+    let wanted_tiers = tiers(product, intended);
     let current = client.model_list(item_id).await?;
-    let has_models = current["model"].as_array().is_some_and(|m| !m.is_empty());
-    if action == SyncAction::Created || !has_models {
-        let tiers: Vec<Vec<String>> = (0..product.tier_names.len())
-            .map(|t| {
-                let mut options: Vec<String> = Vec::new();
-                for v in &intended.variants {
-                    if !options.contains(&v.1[t]) {
-                        options.push(v.1[t].clone());
-                    }
-                }
-                options
-            })
-            .collect();
+    let listed: Vec<Value> = current["model"].as_array().cloned().unwrap_or_default();
+    let ours = |m: &Value| {
+        let sku = m["model_sku"].as_str().unwrap_or_default();
+        intended.variants.iter().any(|v| v.0 == sku)
+    };
+    let kept: Vec<&Value> = listed.iter().filter(|m| ours(m)).collect();
+    let structure_changed = listed_tiers(&current).len() != wanted_tiers.len();
+    let new_models =
+        |variants: &mut dyn Iterator<Item = &(String, Vec<String>, app::domain::Rupiah, i32)>| {
+            variants
+            .map(|(sku, options, price, stock)| json!({
+                "tier_index": tier_index(options, &wanted_tiers),
+                "original_price": price.0, "model_sku": sku, "seller_stock": [{"stock": stock}],
+            }))
+            .collect::<Vec<_>>()
+        };
+    if listed.is_empty() || kept.is_empty() || structure_changed {
+        // No models yet, none worth keeping, or another number of tiers: a new structure.
         let body = json!({
             "item_id": item_id,
-            "standardise_tier_variation": product.tier_names.iter().zip(&tiers).map(|(name, options)| json!({
-                "variation_id": 0, "variation_name": name, "variation_group_id": 0,
-                "variation_option_list": options.iter().map(|o| json!({"variation_option_id": 0, "variation_option_name": o})).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "model": intended.variants.iter().map(|(sku, options, price, stock)| json!({
-                "tier_index": options.iter().zip(&tiers).map(|(o, t)| t.iter().position(|x| x == o).unwrap_or(0)).collect::<Vec<_>>(),
-                "original_price": price.0, "model_sku": sku, "seller_stock": [{"stock": stock}],
-            })).collect::<Vec<_>>(),
+            "standardise_tier_variation": standardised(product, &wanted_tiers),
+            "model": new_models(&mut intended.variants.iter()),
         });
+        claim.confirm().await?;
         client.init_tier_variation(&body).await?;
+    } else {
+        for m in listed.iter().filter(|m| !ours(m)) {
+            claim.confirm().await?;
+            client
+                .delete_model(item_id, m["model_id"].as_u64().unwrap_or_default())
+                .await?;
+        }
+        let moves: Vec<Value> = kept
+            .iter()
+            .filter_map(|m| {
+                let sku = m["model_sku"].as_str()?;
+                let v = intended.variants.iter().find(|v| v.0 == sku)?;
+                Some(json!({"model_id": m["model_id"], "tier_index": tier_index(&v.1, &wanted_tiers)}))
+            })
+            .collect();
+        let moved = moves.iter().any(|mv| {
+            kept.iter()
+                .any(|m| m["model_id"] == mv["model_id"] && m["tier_index"] != mv["tier_index"])
+        });
+        if listed_tiers(&current) != wanted_tiers || moved {
+            let body = json!({
+                "item_id": item_id,
+                "standardise_tier_variation": standardised(product, &wanted_tiers),
+                "model_list": moves,
+            });
+            claim.confirm().await?;
+            client.update_tier_variation(&body).await?;
+        }
+        let added = new_models(&mut intended.variants.iter().filter(|v| {
+            !kept
+                .iter()
+                .any(|m| m["model_sku"].as_str() == Some(v.0.as_str()))
+        }));
+        for chunk in added.chunks(50) {
+            claim.confirm().await?;
+            client.add_model(item_id, chunk).await?;
+        }
     }
     let models = client.model_list(item_id).await?;
     let by_sku = |sku: &str| {
@@ -229,21 +439,30 @@ async fn sync_models(
             .into_iter()
             .flatten()
             .find(|m| m["model_sku"] == json!(sku))
-            .and_then(|m| m["model_id"].as_u64())
     };
     let mut out = Vec::new();
-    let mut prices = Vec::new();
-    for (sku, _, price, _) in &intended.variants {
-        let model_id = by_sku(sku).ok_or_else(|| {
+    let (mut prices, mut stocks) = (Vec::new(), Vec::new());
+    for (sku, _, price, stock) in &intended.variants {
+        let model = by_sku(sku).ok_or_else(|| {
             SyncError::InvalidProduct(format!("Shopee has no model for variant {sku}"))
         })?;
-        prices.push((model_id, price.0));
+        let model_id = model["model_id"].as_u64().unwrap_or_default();
+        let listed_price = model["price_info"][0]["original_price"].as_f64();
+        if listed_price.is_none_or(|p| p.round() as i64 != price.0) {
+            prices.push((model_id, price.0));
+        }
+        if model_stock(model) != Some(i64::from(*stock)) {
+            stocks.push((model_id, i64::from(*stock)));
+        }
         out.push((sku.clone(), model_id.to_string(), price.0));
     }
-    if action == SyncAction::Updated {
-        for chunk in prices.chunks(50) {
-            client.update_price(item_id, chunk).await?;
-        }
+    for chunk in prices.chunks(50) {
+        claim.confirm().await?;
+        client.update_price(item_id, chunk).await?;
+    }
+    for chunk in stocks.chunks(50) {
+        claim.confirm().await?;
+        client.update_stock(item_id, chunk).await?;
     }
     Ok(out)
 }

@@ -1,5 +1,6 @@
-//! Read-back verification: what the marketplace shows, compared with what SyncStore
-//! intended (title, description, prices per variant, stock, images by content hash).
+//! Read-back verification: what the marketplace shows, compared with what a sync of the
+//! catalog as it stands now would put there: title, description, category, weight, images
+//! by content hash, the variant set, and price and stock per variant.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::{tiktok::description_html, SyncError, SyncService};
-use crate::db::catalog;
+use crate::db::{catalog, sync as records};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -50,17 +51,49 @@ impl SyncService {
             .await?
             .ok_or_else(|| SyncError::InvalidProduct(format!("no product with id {product_id}")))?;
         let master_images = self.image_hashes(&product.images).await;
+        let master_skus: BTreeSet<String> = if product.variants.is_empty() {
+            BTreeSet::from([product.sku.clone()])
+        } else {
+            product.variants.iter().map(|v| v.sku.clone()).collect()
+        };
         let mut checks = Vec::new();
         for platform in Platform::ALL {
-            let stored = match platform {
-                Platform::Shopee => product.mappings.shopee.clone(),
-                Platform::Tiktok => product.mappings.tiktok.clone(),
-            };
-            let Some(stored) = stored else { continue };
-            let Some(external_id) = stored.external_id.clone() else {
+            let Some(mapping) = records::mapping(&self.db, product_id, platform).await? else {
                 continue;
             };
-            let title = stored.seo_title.clone().unwrap_or_default();
+            let Some(external_id) = mapping.external_id.clone() else {
+                continue;
+            };
+            let category = records::category_for(&self.db, platform, &product.category)
+                .await?
+                .unwrap_or_default();
+            let limits = match platform {
+                Platform::Shopee => {
+                    let client = self
+                        .shopee
+                        .as_ref()
+                        .ok_or(SyncError::NotConnected("Shopee"))?;
+                    super::shopee::title_limits(client, &category).await?
+                }
+                Platform::Tiktok => app::domain::TitleLimits::TIKTOK,
+            };
+            let intended = self
+                .intended(&product, platform, &category, limits, Some(&mapping))
+                .await?;
+            // (SKU, price, stock) as the catalog wants them now.
+            let wanted: Vec<(String, i64, i64)> = if intended.variants.is_empty() {
+                vec![(
+                    product.sku.clone(),
+                    intended.final_price.0,
+                    i64::from(product.stock),
+                )]
+            } else {
+                intended
+                    .variants
+                    .iter()
+                    .map(|(sku, _, price, stock)| (sku.clone(), price.0, i64::from(*stock)))
+                    .collect()
+            };
             match platform {
                 Platform::Shopee => {
                     let client = self
@@ -76,7 +109,7 @@ impl SyncService {
                     checks.push(check(
                         platform,
                         "title",
-                        &title,
+                        &intended.title,
                         item["item_name"].as_str().unwrap_or_default(),
                     ));
                     checks.push(check(
@@ -84,6 +117,18 @@ impl SyncService {
                         "description",
                         &product.description,
                         item["description"].as_str().unwrap_or_default(),
+                    ));
+                    checks.push(check(
+                        platform,
+                        "category",
+                        &category,
+                        item["category_id"].as_u64().unwrap_or(0),
+                    ));
+                    checks.push(check(
+                        platform,
+                        "weight (kg)",
+                        format!("{:.3}", product.weight_kg),
+                        format!("{:.3}", number(&item["weight"]).unwrap_or(-1.0)),
                     ));
                     let urls: Vec<String> = item["image"]["image_url_list"]
                         .as_array()
@@ -97,43 +142,35 @@ impl SyncService {
                         format!("{master_images:?}"),
                         format!("{:?}", self.image_hashes(&urls).await),
                     ));
-                    checks.push(check(
-                        platform,
-                        "stock",
-                        product.stock,
-                        item["stock_info_v2"]["summary_info"]["total_available_stock"]
-                            .as_i64()
-                            .unwrap_or(-1),
-                    ));
-                    if stored.variants.is_empty() {
-                        let price = item["price_info"][0]["original_price"]
-                            .as_f64()
-                            .unwrap_or(-1.0) as i64;
-                        checks.push(check(
-                            platform,
-                            "price",
-                            stored.final_price.map(|p| p.0).unwrap_or(0),
-                            price,
-                        ));
-                    } else {
+                    // (SKU, price, stock) as Shopee shows them.
+                    let listed: Vec<(String, i64, i64)> = if item["has_model"] == json!(true) {
                         let models = client.model_list(item_id).await?;
-                        for v in &stored.variants {
-                            let model =
-                                models["model"].as_array().into_iter().flatten().find(|m| {
-                                    m["model_id"].as_u64().map(|id| id.to_string()) == v.external_id
-                                });
-                            let price = model
-                                .and_then(|m| m["price_info"][0]["original_price"].as_f64())
-                                .map(|p| p as i64)
-                                .unwrap_or(-1);
-                            checks.push(check(
-                                platform,
-                                &format!("price {}", v.sku),
-                                v.final_price.map(|p| p.0).unwrap_or(0),
-                                price,
-                            ));
-                        }
-                    }
+                        models["model"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|m| {
+                                (
+                                    m["model_sku"].as_str().unwrap_or_default().to_string(),
+                                    number(&m["price_info"][0]["original_price"])
+                                        .map_or(-1, |p| p.round() as i64),
+                                    m["stock_info_v2"]["seller_stock"][0]["stock"]
+                                        .as_i64()
+                                        .unwrap_or(-1),
+                                )
+                            })
+                            .collect()
+                    } else {
+                        vec![(
+                            item["item_sku"].as_str().unwrap_or_default().to_string(),
+                            number(&item["price_info"][0]["original_price"])
+                                .map_or(-1, |p| p.round() as i64),
+                            item["stock_info_v2"]["seller_stock"][0]["stock"]
+                                .as_i64()
+                                .unwrap_or(-1),
+                        )]
+                    };
+                    variant_checks(platform, &master_skus, &wanted, &listed, &mut checks);
                 }
                 Platform::Tiktok => {
                     let client = self
@@ -156,7 +193,7 @@ impl SyncService {
                     checks.push(check(
                         platform,
                         "title",
-                        &title,
+                        &intended.title,
                         listed["title"].as_str().unwrap_or_default(),
                     ));
                     checks.push(check(
@@ -164,6 +201,21 @@ impl SyncService {
                         "description",
                         description_html(&product.description),
                         listed["description"].as_str().unwrap_or_default(),
+                    ));
+                    let leaf = listed["category_chains"]
+                        .as_array()
+                        .and_then(|c| c.iter().find(|c| c["is_leaf"] == json!(true)))
+                        .and_then(|c| c["id"].as_str())
+                        .unwrap_or_default();
+                    checks.push(check(platform, "category", &category, leaf));
+                    checks.push(check(
+                        platform,
+                        "weight (kg)",
+                        format!("{:.3}", product.weight_kg),
+                        format!(
+                            "{:.3}",
+                            number(&listed["package_weight"]["value"]).unwrap_or(-1.0)
+                        ),
                     ));
                     let urls: Vec<String> = listed["main_images"]
                         .as_array()
@@ -177,57 +229,70 @@ impl SyncService {
                         format!("{master_images:?}"),
                         format!("{:?}", self.image_hashes(&urls).await),
                     ));
-                    let skus = listed["skus"].as_array().cloned().unwrap_or_default();
-                    let sku = |seller_sku: &str| {
-                        skus.iter()
-                            .find(|s| s["seller_sku"] == json!(seller_sku))
-                            .cloned()
-                            .unwrap_or(Value::Null)
-                    };
-                    let quantity = |s: &Value| {
-                        s["inventory"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|i| i["quantity"].as_i64())
-                            .sum::<i64>()
-                    };
-                    if stored.variants.is_empty() {
-                        let s = sku(&product.sku);
-                        checks.push(check(
-                            platform,
-                            "price",
-                            stored.final_price.map(|p| p.0).unwrap_or(0),
-                            s["price"]["sale_price"].as_str().unwrap_or("-"),
-                        ));
-                        checks.push(check(platform, "stock", product.stock, quantity(&s)));
-                    } else {
-                        for (v, master) in stored.variants.iter().zip(&product.variants) {
-                            let s = sku(&v.sku);
-                            checks.push(check(
-                                platform,
-                                &format!("price {}", v.sku),
-                                v.final_price.map(|p| p.0).unwrap_or(0),
-                                s["price"]["sale_price"].as_str().unwrap_or("-"),
-                            ));
-                            checks.push(check(
-                                platform,
-                                &format!("stock {}", v.sku),
-                                master.stock,
-                                quantity(&s),
-                            ));
-                        }
-                    }
-                    checks.push(check(
-                        platform,
-                        "variants",
-                        product.variants.len().max(1),
-                        skus.len(),
-                    ));
+                    let skus: Vec<(String, i64, i64)> = listed["skus"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| {
+                            (
+                                s["seller_sku"].as_str().unwrap_or_default().to_string(),
+                                number(&s["price"]["sale_price"])
+                                    .or(number(&s["price"]["amount"]))
+                                    .map_or(-1, |p| p.round() as i64),
+                                s["inventory"]
+                                    .as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(|i| i["quantity"].as_i64())
+                                    .sum::<i64>(),
+                            )
+                        })
+                        .collect();
+                    variant_checks(platform, &master_skus, &wanted, &skus, &mut checks);
                 }
             }
         }
         super::pilot::record_verification(&self.db, product_id, &checks).await?;
         Ok(checks)
+    }
+}
+
+/// A number the platform may send as a JSON number or as text.
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::String(s) => s.trim().parse().ok(),
+        other => other.as_f64(),
+    }
+}
+
+/// The variant set, then price and stock per SKU.
+fn variant_checks(
+    platform: Platform,
+    master_skus: &BTreeSet<String>,
+    wanted: &[(String, i64, i64)],
+    listed: &[(String, i64, i64)],
+    checks: &mut Vec<Check>,
+) {
+    let listed_skus: BTreeSet<String> = listed.iter().map(|l| l.0.clone()).collect();
+    checks.push(check(
+        platform,
+        "variants",
+        format!("{master_skus:?}"),
+        format!("{listed_skus:?}"),
+    ));
+    for (sku, price, stock) in wanted {
+        let found = listed.iter().find(|l| &l.0 == sku);
+        checks.push(check(
+            platform,
+            &format!("price {sku}"),
+            price,
+            found.map_or("missing".to_string(), |l| l.1.to_string()),
+        ));
+        checks.push(check(
+            platform,
+            &format!("stock {sku}"),
+            stock,
+            found.map_or("missing".to_string(), |l| l.2.to_string()),
+        ));
     }
 }

@@ -182,3 +182,36 @@ async fn a_batch_started_after_redis_lost_the_queue_brings_the_older_jobs_back_a
     }
     assert_listings(&app, 4).await;
 }
+
+#[tokio::test]
+async fn a_worker_frozen_past_the_stall_timeout_duplicates_no_listing() {
+    let (app, ids) = app_for_workers(20).await;
+    // Slow answers keep creates in flight when the worker freezes.
+    app.sandbox.latency(300).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let frozen = app.worker_process(4);
+    let pid = frozen.id().unwrap();
+    let held = format!(
+        "SELECT count(*) AS n FROM sync_jobs WHERE state = 'active' AND worker_id LIKE '%-{pid}-%'"
+    );
+    app.eventually(
+        "the worker to hold jobs",
+        Duration::from_secs(60),
+        || async { (count(&app, &held).await > 0).then_some(()) },
+    )
+    .await;
+    let _other = app.worker_process(4);
+    let signal = |sig: &str| {
+        std::process::Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(signal("-STOP").success());
+    // Frozen three stall timeouts: its jobs and claims go to the other worker meanwhile.
+    tokio::time::sleep(app.settings.queue.stall_timeout * 3).await;
+    assert!(signal("-CONT").success());
+    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    assert_listings(&app, 20).await;
+}

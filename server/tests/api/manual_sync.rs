@@ -437,7 +437,8 @@ async fn a_sync_killed_at_any_point_and_retried_never_lists_twice() {
             app.sandbox.tiktok.clone(),
             Duration::from_secs(5),
         )),
-    );
+    )
+    .with_claim_lease(app.settings.queue.stall_timeout);
     // Slow marketplaces, and a sync killed a little later each time: before, during and
     // after each create, so some creates took effect and were never recorded.
     app.sandbox.latency(120).await;
@@ -465,11 +466,12 @@ async fn a_sync_killed_at_any_point_and_retried_never_lists_twice() {
         "some killed syncs had created listings: {killed}"
     );
     for id in &ids {
-        // Retried back to back, the shop's rate limit answers now and then; wait it out
-        // as the queue will.
+        // Retried back to back, the shop's rate limit answers now and then, and a killed
+        // sync's claim holds its product until its lease lapses; wait both out as the
+        // queue will.
         let mut answer = sync(&app, json!(id), "both").await;
-        for _ in 0..5 {
-            if answer.0 != 429 {
+        for _ in 0..10 {
+            if answer.0 != 429 && answer.0 != 409 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -41,6 +41,7 @@ pub fn test_settings() -> Settings {
         shopee: None,
         tiktok: None,
         // Below the sandbox's 50 per second, which counts whole calendar seconds.
+        trusted_proxy: false,
         shopee_qps: 40,
         tiktok_qps: 40,
         queue: syncstore::queue::QueueSettings {
@@ -192,6 +193,64 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Polls `probe` every 100 ms until it answers `Some`, for at most `limit`.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, limit: std::time::Duration, probe: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(v) = probe().await {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out after {limit:?} waiting for {what}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The number a SQL query on this app's database selects as `n`.
+    pub async fn count(&self, query: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .query_one_raw(syncstore::db::sql(query, []))
+            .await
+            .unwrap()
+            .and_then(|r| r.try_get::<i64>("", "n").ok())
+            .unwrap_or(0)
+    }
+
+    pub async fn product_id(&self, sku: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        self.db
+            .query_one_raw(syncstore::db::sql(
+                "SELECT id FROM products WHERE sku = $1",
+                [sku.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "id")
+            .unwrap()
+    }
+
+    pub async fn manual_sync(&self, product_id: i64, target: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url("/api/sync/manual"))
+            .json(&json!({"product_id": product_id, "target_platform": target}))
+            .send()
+            .await
+            .unwrap();
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
     pub async fn import(&self, products: &[NewProduct]) {
         catalog::import_products(&self.db, products, &|_| {})
             .await
@@ -299,6 +358,32 @@ impl SandboxHandle {
         assert!(res.status().is_success());
     }
 
+    /// `mode` on every call to `platform`, each answered `latency_ms` late.
+    pub async fn fault_with_latency(&self, platform: &str, mode: &str, latency_ms: u64) {
+        let res = self
+            .admin
+            .post(format!("{}/_sandbox/faults", self.base))
+            .json(&json!({"platform": platform, "mode": mode, "probability": 1.0, "latency_ms": latency_ms}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+
+    pub fn shopee_client(&self) -> syncstore::marketplace::shopee::ShopeeClient {
+        syncstore::marketplace::shopee::ShopeeClient::new(
+            self.shopee.clone(),
+            std::time::Duration::from_secs(10),
+        )
+    }
+
+    pub fn tiktok_client(&self) -> syncstore::marketplace::tiktok::TiktokClient {
+        syncstore::marketplace::tiktok::TiktokClient::new(
+            self.tiktok.clone(),
+            std::time::Duration::from_secs(10),
+        )
+    }
+
     pub async fn stats(&self) -> Value {
         self.admin
             .get(format!("{}/_sandbox/stats", self.base))
@@ -337,6 +422,17 @@ impl TestApp {
         self.command(args).output().await.expect("run syncstore")
     }
 
+    /// `syncstore worker` with its log (stderr, at `RUST_LOG=debug`) captured.
+    pub fn logged_worker_process(&self) -> tokio::process::Child {
+        self.command(&["worker", "--concurrency", "2"])
+            .env("RUST_LOG", "debug")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start syncstore worker")
+    }
+
     /// `syncstore worker` as a separate process; killed when the handle is dropped.
     pub fn worker_process(&self, concurrency: u16) -> tokio::process::Child {
         self.command(&["worker", "--concurrency", &concurrency.to_string()])
@@ -348,7 +444,17 @@ impl TestApp {
     }
 
     fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let (shopee, tiktok) = (&self.sandbox.shopee, &self.sandbox.tiktok);
+        // The shops this app talks to (a test may point one elsewhere).
+        let shopee = self
+            .settings
+            .shopee
+            .as_ref()
+            .unwrap_or(&self.sandbox.shopee);
+        let tiktok = self
+            .settings
+            .tiktok
+            .as_ref()
+            .unwrap_or(&self.sandbox.tiktok);
         let queue = &self.settings.queue;
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_syncstore"));
         command
