@@ -18,13 +18,52 @@ const SECRET_NAMES: [&str; 7] = [
 
 const REDACTED: &str = "[REDACTED]";
 
+/// The credentials this process was configured with: removed wherever they appear, under
+/// whatever name (or none).
+static KNOWN_SECRETS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Makes [`redact`] remove `secret` itself from every text (values shorter than 8
+/// characters are too likely to be ordinary words and are ignored).
+pub fn register_secret(secret: &str) {
+    if secret.len() < 8 {
+        return;
+    }
+    let mut known = KNOWN_SECRETS.write().unwrap_or_else(|p| p.into_inner());
+    if !known.iter().any(|s| s == secret) {
+        known.push(secret.to_string());
+    }
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
 /// `text` with the value of every credential-named parameter, key or header replaced by
-/// `[REDACTED]`. Text without such a name comes back unchanged.
+/// `[REDACTED]`, and every registered secret removed. Percent-encoded text is decoded
+/// first, so `access%5Ftoken%3D…` cannot slip through. Text without a secret comes back
+/// unchanged.
 pub fn redact(text: &str) -> String {
+    let decoded;
+    let text = if text.contains('%') {
+        decoded = urlencoding::decode(text).map(|d| d.into_owned()).ok();
+        decoded.as_deref().unwrap_or(text)
+    } else {
+        text
+    };
+    let mut out = redact_names(text);
+    for secret in KNOWN_SECRETS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+    {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+fn redact_names(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -155,6 +194,18 @@ mod tests {
         assert!(out.contains("Host: x"), "{out}");
         let escaped = r#"{"error":"url ?access_token=\"zzz\""}"#;
         assert!(!redact(escaped).contains("zzz"));
+    }
+
+    #[test]
+    fn percent_encoded_names_and_registered_secrets_are_caught() {
+        let out = redact("GET /x%3Faccess%5Ftoken%3Dtok-123%26shop_id%3D7");
+        assert!(!out.contains("tok-123"), "{out}");
+        assert!(out.contains("shop_id=7"), "{out}");
+        register_secret("a-registered-secret-value");
+        let out = redact("refused key a-registered-secret-value in body");
+        assert_eq!(out, "refused key [REDACTED] in body");
+        register_secret("short");
+        assert_eq!(redact("a short word"), "a short word");
     }
 
     #[test]

@@ -70,6 +70,15 @@ pub fn sync_service(
     db: DatabaseConnection,
     redis: fred::prelude::Pool,
 ) -> SyncService {
+    // Whatever name they travel under, the configured credentials never reach a log.
+    if let Some(c) = &settings.shopee {
+        crate::redact::register_secret(&c.access_token);
+        crate::redact::register_secret(&c.partner_key);
+    }
+    if let Some(c) = &settings.tiktok {
+        crate::redact::register_secret(&c.access_token);
+        crate::redact::register_secret(&c.app_secret);
+    }
     let limit = |platform: &str, shop: String, qps: u32| {
         RateLimiter::new(
             redis.clone(),

@@ -162,6 +162,7 @@ pub async fn claim(
             UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
                 heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
             WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
+              AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
             RETURNING id, batch_id, product_id, platform, attempts, max_attempts
          ), started AS (
             UPDATE sync_batches SET started_at = now()
@@ -262,7 +263,12 @@ pub async fn finish(
     };
     let result = db
         .execute_raw(sql(
-            "UPDATE sync_jobs j SET
+            "WITH b AS (
+                -- Locked, so a cancel committing meanwhile is seen, not raced.
+                SELECT b.id, b.cancelled FROM sync_batches b
+                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
+             )
+             UPDATE sync_jobs j SET
                 state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
                 run_at = now() + $4 * interval '1 millisecond',
                 action = $5, error_code = $6, error_message = $7,
@@ -272,7 +278,7 @@ pub async fn finish(
                 attempts = GREATEST(j.attempts + $9, 0),
                 finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
                 updated_at = now()
-             FROM sync_batches b
+             FROM b
              WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2",
             [
                 job_id.into(),
@@ -291,7 +297,7 @@ pub async fn finish(
 }
 
 /// Hands a job back unfinished (graceful shutdown): the interrupted attempt is not held
-/// against it.
+/// against it. A job of a cancelled batch is discarded instead.
 pub async fn hand_back(
     db: &DatabaseConnection,
     job_id: &str,
@@ -299,9 +305,18 @@ pub async fn hand_back(
 ) -> Result<bool, DbErr> {
     let result = db
         .execute_raw(sql(
-            "UPDATE sync_jobs SET state = 'waiting', attempts = GREATEST(attempts - 1, 0),
+            "WITH b AS (
+                SELECT b.id, b.cancelled FROM sync_batches b
+                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
+             )
+             UPDATE sync_jobs j SET
+                state = CASE WHEN b.cancelled THEN 'discarded' ELSE 'waiting' END,
+                discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
+                finished_at = CASE WHEN b.cancelled THEN now() END,
+                attempts = GREATEST(j.attempts - 1, 0),
                 worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
-             WHERE id = $1 AND state = 'active' AND worker_id = $2",
+             FROM b
+             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2",
             [job_id.into(), worker_id.into()],
         ))
         .await?;
@@ -352,7 +367,13 @@ pub async fn recover_stalled(
 ) -> Result<Vec<(String, String, String)>, DbErr> {
     let rows = db
         .query_all_raw(sql(
-            "UPDATE sync_jobs j SET
+            "WITH b AS (
+                SELECT b.id, b.cancelled FROM sync_batches b
+                WHERE b.id IN (SELECT batch_id FROM sync_jobs
+                    WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond')
+                FOR UPDATE
+             )
+             UPDATE sync_jobs j SET
                 state = CASE WHEN b.cancelled THEN 'discarded'
                     WHEN j.stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
                 error_code = CASE WHEN b.cancelled THEN 'CANCELLED'
@@ -364,7 +385,7 @@ pub async fn recover_stalled(
                 finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
                 attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
                 worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
-             FROM sync_batches b
+             FROM b
              WHERE b.id = j.batch_id AND j.state = 'active'
                AND j.heartbeat_at < now() - $1 * interval '1 millisecond'
              RETURNING j.id, j.batch_id, j.state",

@@ -127,9 +127,18 @@ pub async fn authenticate(
 async fn off_the_executor<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
-    static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-    let _permit = HASHING.acquire().await.ok()?;
-    tokio::task::spawn_blocking(work).await.ok()
+    static HASHING: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    let hashing = HASHING.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)));
+    // The permit travels with the hash: a sign-in abandoned mid-hash still holds its slot
+    // until the hash ends.
+    let permit = hashing.clone().acquire_owned().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+    .ok()
 }
 
 fn dummy_hash() -> &'static str {

@@ -39,6 +39,31 @@ if address == 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return 1
 "#;
 
+/// An IPv4 address as is; an IPv6 address by its /64, which one subscriber usually holds
+/// whole, so rotating through it does not buy more guesses.
+fn network_of(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map_or(address.into(), |v4| v4.to_string()),
+        Ok(ip) => ip.to_string(),
+        Err(_) => address.to_string(),
+    }
+}
+
+/// Gives back a successful sign-in's reservation on the per-address count, if it is
+/// still there (a key that expired meanwhile is not brought back below zero).
+const RETURN_RESERVATION: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"#;
+
 /// Where a request came from: the peer address, or with `SYNCSTORE_TRUSTED_PROXY=1` the
 /// address the proxy in front of SyncStore reports as the last `X-Forwarded-For` hop.
 pub struct ClientAddress(pub String);
@@ -61,9 +86,8 @@ impl axum::extract::FromRequestParts<AppState> for ClientAddress {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip().to_string());
-        Ok(ClientAddress(
-            forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
-        ))
+        let address = forwarded.or(peer).unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddress(network_of(&address)))
     }
 }
 
@@ -139,7 +163,7 @@ async fn sign_in(
                 .map_err(|e| AppError::Internal(e.into()))?;
             let _: i64 = state
                 .redis
-                .decr(&address_key)
+                .eval(RETURN_RESERVATION, vec![address_key], Vec::<String>::new())
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?;
             Ok(LoginOutcome::SignedIn(user))
@@ -184,13 +208,19 @@ fn safe_next(next: Option<&str>) -> String {
         return HOME.into();
     }
     let base = url::Url::parse("http://syncstore.invalid/").expect("a valid base URL");
-    match base.join(n) {
+    let resolved = match base.join(n) {
         Ok(u) if u.origin() == base.origin() => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
             None => u.path().to_string(),
         },
-        _ => HOME.into(),
+        _ => return HOME.into(),
+    };
+    // Dot segments resolve away (`/.//evil.example` is `//evil.example`): what is followed
+    // must itself be a plain local path.
+    if resolved.starts_with("//") || resolved.contains('\\') {
+        return HOME.into();
     }
+    resolved
 }
 
 /// `POST /login` from the HTML form: redirects to where the user was going, or back to
@@ -322,6 +352,9 @@ mod tests {
             "/\u{0}/evil.example",
             "/\u{7f}/evil.example",
             "javascript:alert(1)",
+            "/.//evil.example",
+            "/a/..//evil.example",
+            "/%2e//evil.example",
             "",
         ] {
             assert_eq!(safe_next(Some(evil)), "/dashboard/products", "{evil:?}");

@@ -194,19 +194,35 @@ impl ShopeeClient {
 
     /// Items Shopee finds for `sku`. Whether Shopee matches the SKU exactly is not
     /// documented, so callers check each item's SKU themselves before adopting it.
+    /// Every page is read (up to 2,000 items), so an exact match is not lost among
+    /// partial ones.
     pub async fn search_item_by_sku(&self, sku: &str) -> Result<Vec<u64>, MarketplaceError> {
-        let response = self
-            .get(
-                "product/search_item",
-                &[("page_size", "100".into()), ("item_sku", sku.to_string())],
-            )
-            .await?;
-        Ok(response["item_id_list"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_u64)
-            .collect())
+        let mut ids = Vec::new();
+        let mut offset = String::new();
+        for _ in 0..20 {
+            let response = self
+                .get(
+                    "product/search_item",
+                    &[
+                        ("page_size", "100".into()),
+                        ("offset", offset.clone()),
+                        ("item_sku", sku.to_string()),
+                    ],
+                )
+                .await?;
+            ids.extend(
+                response["item_id_list"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_u64),
+            );
+            match response["next_offset"].as_str().filter(|o| !o.is_empty()) {
+                Some(next) => offset = next.to_string(),
+                None => break,
+            }
+        }
+        Ok(ids)
     }
 
     pub async fn item_base_info(&self, item_ids: &[u64]) -> Result<Vec<Value>, MarketplaceError> {

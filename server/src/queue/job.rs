@@ -49,7 +49,9 @@ impl From<&SyncError> for JobFailure {
             message: e.to_string(),
             retryable,
             retry_after,
-            busy: matches!(e, SyncError::InProgress { .. } | SyncError::ClaimLost(_)),
+            // Only a sync that never started is free; one that lost its claim midway may
+            // have written, so its attempt counts.
+            busy: matches!(e, SyncError::InProgress { .. }),
         }
     }
 }

@@ -22,8 +22,10 @@ where
     let mut ids = Vec::with_capacity(urls.len());
     for (i, url) in urls.iter().enumerate() {
         let bytes = download(service, url).await.map_err(|reason| {
+            // A signed image URL carries its signature in the query: never shown.
+            let shown = url.split('?').next().unwrap_or(url);
             SyncError::InvalidProduct(format!(
-                "image {} ({url}) does not download as an image: {reason}",
+                "image {} ({shown}) does not download as an image: {reason}",
                 i + 1
             ))
         })?;
@@ -47,11 +49,15 @@ async fn download(service: &SyncService, url: &str) -> Result<Vec<u8>, String> {
         .get(url)
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.without_url().to_string())?;
     if !response.status().is_success() {
         return Err(format!("HTTP {}", response.status()));
     }
-    let bytes = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+        .to_vec();
     match image::guess_format(&bytes) {
         Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg) => Ok(bytes),
         Ok(other) => Err(format!("{other:?} is not accepted; use PNG or JPEG")),

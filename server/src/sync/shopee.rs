@@ -107,7 +107,11 @@ pub async fn push(
     let mut existing = None;
     if let Some(id) = known {
         // A listing deleted on Shopee behind SyncStore's back is listed again.
-        existing = client.item_base_info(&[id]).await?.into_iter().next();
+        existing = client
+            .item_base_info(&[id])
+            .await?
+            .into_iter()
+            .find(|base| base["item_status"] != json!("DELETED"));
     }
     if existing.is_none() {
         existing = find_by_sku(client, product, intended).await?;
@@ -197,7 +201,11 @@ async fn find_by_sku(
     if found.is_empty() {
         return Ok(None);
     }
-    for base in client.item_base_info(&found[..found.len().min(50)]).await? {
+    let mut listed = Vec::with_capacity(found.len());
+    for chunk in found.chunks(50) {
+        listed.extend(client.item_base_info(chunk).await?);
+    }
+    for base in listed {
         let sku = base["item_sku"].as_str().unwrap_or_default();
         let item_id = base["item_id"].as_u64().unwrap_or_default();
         if sku != product.sku {
@@ -413,7 +421,13 @@ async fn sync_models(
             kept.iter()
                 .any(|m| m["model_id"] == mv["model_id"] && m["tier_index"] != mv["tier_index"])
         });
-        if listed_tiers(&current) != wanted_tiers || moved {
+        let listed_names: Vec<&str> = current["tier_variation"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| t["name"].as_str().unwrap_or_default())
+            .collect();
+        if listed_tiers(&current) != wanted_tiers || moved || listed_names != product.tier_names {
             let body = json!({
                 "item_id": item_id,
                 "standardise_tier_variation": standardised(product, &wanted_tiers),

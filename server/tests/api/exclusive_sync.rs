@@ -449,3 +449,46 @@ async fn a_job_running_when_its_batch_is_cancelled_is_not_tried_again() {
         "one attempt, none after the cancel"
     );
 }
+
+#[tokio::test]
+async fn our_unrecorded_listing_is_found_behind_a_hundred_near_matches() {
+    let (app, catalog) = app_with_catalog(3).await;
+    let product = simple(&catalog);
+    let id = app.product_id(&product.sku).await;
+    let client = app.sandbox.shopee_client();
+    let image = client
+        .upload_image(
+            syncstore::catalog::images::demo_png(&product.sku, 1),
+            "1.png",
+        )
+        .await
+        .unwrap();
+    let item = |sku: String| {
+        json!({
+            "item_name": "A listing that shares the start of our SKU", "description": "Another product of the same shop.",
+            "original_price": 10000, "weight": 0.2, "item_sku": sku, "category_id": 100011,
+            "image": {"image_id_list": [image]}, "logistic_info": [{"logistic_id": 80014, "enabled": true}],
+            "attribute_list": [{"attribute_id": 100900, "attribute_value_list": [{"value_id": 1}]}],
+        })
+    };
+    for n in 0..105 {
+        client
+            .add_item(&item(format!("{}-{n:03}", product.sku)))
+            .await
+            .unwrap();
+        if n % 40 == 39 {
+            // The sandbox counts calls per calendar second.
+            tokio::time::sleep(Duration::from_millis(1_100)).await;
+        }
+    }
+    // Created just before a crash, never recorded: the last of 106 matches.
+    let ours = client.add_item(&item(product.sku.clone())).await.unwrap();
+    let (status, body) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["results"][0]["action"], "updated", "{body}");
+    assert_eq!(
+        body["data"]["results"][0]["external_id"],
+        json!(ours.to_string())
+    );
+    assert_eq!(app.sandbox.stats().await["shopee"]["listings"], 106);
+}
