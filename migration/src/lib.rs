@@ -8,6 +8,7 @@ mod m20261129_000002_sync;
 mod m20261129_000003_verifications;
 mod m20261129_000004_queue;
 mod m20261129_000005_sync_claims;
+mod m20261129_000006_validation_runs;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_verifications::Migration),
             Box::new(m20261129_000004_queue::Migration),
             Box::new(m20261129_000005_sync_claims::Migration),
+            Box::new(m20261129_000006_validation_runs::Migration),
         ]
     }
 }

@@ -49,6 +49,16 @@ pub enum Command {
     /// Reports generated from data (Markdown on standard output).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The Phase 2 checks over every synced product: pricing, SEO titles, mappings and
+    /// images. Exits 0 when all pass, 1 when any fails, 2 when it cannot run.
+    Validate {
+        /// Also read every listing back from the marketplaces.
+        #[arg(long)]
+        live: bool,
+        /// Print the result as JSON (the `GET /api/validation` body).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,9 +110,10 @@ pub struct UserAdd {
     if_missing: bool,
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let settings = Settings::from_env()?;
     match cli.command {
+        Command::Validate { live, json } => return Ok(validate(settings, live, json).await),
         Command::Serve { no_worker } => {
             let state = AppState::connect(settings).await?;
             let mut app = Application::build(state).await?;
@@ -182,7 +193,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `syncstore validate`: 0 when every check passes, 1 when any fails, 2 when it cannot run.
+async fn validate(settings: Settings, live: bool, json: bool) -> std::process::ExitCode {
+    use std::io::IsTerminal;
+    let state = match AppState::connect(settings).await {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("error: cannot validate: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let tty = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if tty {
+            let width = 30;
+            let filled = (done * width).checked_div(total).unwrap_or(width);
+            eprint!(
+                "\r[{}{}] {done}/{total} products",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+        }
+    };
+    let report = match crate::validation::run(&state.sync, live, &progress).await {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("\nerror: cannot validate: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if tty {
+        eprintln!();
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", crate::validation::text(&report));
+    }
+    if report.passed {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
+    }
 }
 
 async fn run_catalog(settings: Settings, command: CatalogCommand) -> anyhow::Result<()> {

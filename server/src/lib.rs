@@ -12,3 +12,4 @@ pub mod redis;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;
+pub mod validation;

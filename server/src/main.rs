@@ -5,7 +5,7 @@ async fn main() -> std::process::ExitCode {
     syncstore::telemetry::init();
     let cli = syncstore::cli::Cli::parse();
     match syncstore::cli::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

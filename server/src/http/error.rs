@@ -30,6 +30,9 @@ pub enum AppError {
         message: String,
         product_ids: Vec<i64>,
     },
+    /// A marketplace failed: `NETWORK_ERROR`, `UNAUTHORIZED` (502) or `RATE_LIMITED` (429).
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
     #[error("unexpected server error")]
     Internal(#[from] anyhow::Error),
 }
@@ -46,6 +49,7 @@ impl AppError {
             AppError::BatchTooLarge(_) => "BATCH_TOO_LARGE",
             AppError::UnknownProducts(_) => "INVALID_PRODUCT",
             AppError::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
+            AppError::Upstream { code, .. } => code,
             AppError::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -62,6 +66,13 @@ impl AppError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::SyncInProgress { .. } => StatusCode::CONFLICT,
+            AppError::Upstream { code, .. } if *code == "RATE_LIMITED" => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Upstream { code, .. } if *code == "INVALID_PRODUCT" => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -8,6 +8,7 @@ mod input;
 pub mod media;
 pub mod products;
 pub mod sync;
+mod validation;
 
 use std::sync::Arc;
 
@@ -62,6 +63,8 @@ pub fn router(
         .route("/api/sync/batch/status", get(batch::status))
         .route("/api/sync/batch/{batch_id}/events", get(batch::events))
         .route("/api/sync/batch/{batch_id}/cancel", post(batch::cancel))
+        .route("/api/validation", get(validation::latest))
+        .route("/api/validation/run", post(validation::run))
         .route("/login", post(auth::form_login))
         .route("/logout", post(auth::form_logout));
 

@@ -155,6 +155,19 @@ impl SyncService {
         &self.db
     }
 
+    /// The client for images and other plain downloads.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn shopee_client(&self) -> Option<&ShopeeClient> {
+        self.shopee.as_ref()
+    }
+
+    pub fn tiktok_client(&self) -> Option<&TiktokClient> {
+        self.tiktok.as_ref()
+    }
+
     /// Syncs one product to one platform and logs the attempt, whatever its outcome.
     pub async fn sync_product_to(
         &self,

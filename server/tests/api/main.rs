@@ -13,3 +13,4 @@ mod security;
 mod shopee_client;
 mod support;
 mod tiktok_client;
+mod validation;

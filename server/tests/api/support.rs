@@ -422,6 +422,22 @@ impl TestApp {
         self.command(args).output().await.expect("run syncstore")
     }
 
+    /// `cli` with some environment variables changed (`None` removes one).
+    pub async fn cli_env(
+        &self,
+        args: &[&str],
+        env: &[(&str, Option<&str>)],
+    ) -> std::process::Output {
+        let mut command = self.command(args);
+        for (name, value) in env {
+            match value {
+                Some(v) => command.env(name, v),
+                None => command.env_remove(name),
+            };
+        }
+        command.output().await.expect("run syncstore")
+    }
+
     /// `syncstore worker` with its log (stderr, at `RUST_LOG=debug`) captured.
     pub fn logged_worker_process(&self) -> tokio::process::Child {
         self.command(&["worker", "--concurrency", "2"])
