@@ -29,6 +29,9 @@ pub struct Fault {
     pub mode: FaultMode,
     pub probability: f64,
     pub latency_ms: u64,
+    /// Sent as `Retry-After` (seconds) with injected rate-limit answers. Neither platform
+    /// documents the header, so it is off unless a test asks for it.
+    pub retry_after_s: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -47,6 +50,8 @@ pub struct FaultRequest {
     probability: f64,
     #[serde(default)]
     latency_ms: u64,
+    #[serde(default)]
+    retry_after_s: Option<u64>,
 }
 
 fn one() -> f64 {
@@ -75,6 +80,7 @@ pub async fn set_faults(State(sandbox): State<Sandbox>, body: axum::body::Bytes)
         mode: request.mode,
         probability: request.probability,
         latency_ms: request.latency_ms,
+        retry_after_s: request.retry_after_s,
     };
     let mut state = sandbox.lock();
     if matches!(request.platform, FaultTarget::Shopee | FaultTarget::All) {
@@ -128,6 +134,17 @@ pub async fn apply(fault: Fault) -> FaultEffect {
         FaultMode::Timeout => FaultEffect::Hang,
         FaultMode::Disconnect => FaultEffect::Disconnect,
     }
+}
+
+/// An injected rate-limit answer, with the fault's `Retry-After` when it has one.
+pub fn rate_limited(fault: Fault, mut response: Response) -> Response {
+    if let Some(seconds) = fault.retry_after_s {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(seconds),
+        );
+    }
+    response
 }
 
 /// A response whose body fails after the headers: the client sees the connection drop.

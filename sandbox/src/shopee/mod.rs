@@ -242,11 +242,14 @@ pub async fn handle(
     match faults::apply(fault).await {
         FaultEffect::Proceed => {}
         FaultEffect::RateLimited => {
-            return ShopeeError::new(
-                "error_rate_limit",
-                "Too many requests. Please try again later.",
+            return faults::rate_limited(
+                fault,
+                ShopeeError::new(
+                    "error_rate_limit",
+                    "Too many requests. Please try again later.",
+                )
+                .into_response(),
             )
-            .into_response()
         }
         FaultEffect::ServerError => {
             return ShopeeError::new("error_server", "System error, please try again later.")

@@ -288,12 +288,15 @@ pub async fn handle(
     match faults::apply(fault).await {
         FaultEffect::Proceed => {}
         FaultEffect::RateLimited => {
-            return TiktokError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                36_009_002,
-                "Too many requests",
+            return faults::rate_limited(
+                fault,
+                TiktokError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    36_009_002,
+                    "Too many requests",
+                )
+                .into_response(),
             )
-            .into_response()
         }
         FaultEffect::ServerError => {
             return TiktokError::new(

@@ -9,6 +9,7 @@ mod exclusive_sync;
 mod manual_sync;
 mod pages;
 mod products;
+mod queue_failures;
 mod security;
 mod shopee_client;
 mod support;

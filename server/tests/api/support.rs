@@ -358,6 +358,18 @@ impl SandboxHandle {
         assert!(res.status().is_success());
     }
 
+    /// Any `/_sandbox/faults` body.
+    pub async fn set_faults(&self, body: Value) {
+        let res = self
+            .admin
+            .post(format!("{}/_sandbox/faults", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+
     /// `mode` on every call to `platform`, each answered `latency_ms` late.
     pub async fn fault_with_latency(&self, platform: &str, mode: &str, latency_ms: u64) {
         let res = self
