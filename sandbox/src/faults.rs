@@ -52,6 +52,9 @@ pub struct FaultRequest {
     latency_ms: u64,
     #[serde(default)]
     retry_after_s: Option<u64>,
+    /// Makes the choice of faulted calls repeatable from here on.
+    #[serde(default)]
+    seed: Option<u64>,
 }
 
 fn one() -> f64 {
@@ -83,6 +86,10 @@ pub async fn set_faults(State(sandbox): State<Sandbox>, body: axum::body::Bytes)
         retry_after_s: request.retry_after_s,
     };
     let mut state = sandbox.lock();
+    if let Some(seed) = request.seed {
+        use rand::SeedableRng;
+        state.fault_rng = Some(rand::rngs::StdRng::seed_from_u64(seed));
+    }
     if matches!(request.platform, FaultTarget::Shopee | FaultTarget::All) {
         state.shopee.fault = fault;
     }
@@ -122,9 +129,12 @@ pub enum FaultEffect {
     Disconnect,
 }
 
-/// What an injected fault does to a request; latency is added separately, by [`respond_late`].
-pub async fn apply(fault: Fault) -> FaultEffect {
-    if fault.mode == FaultMode::None || rand::random::<f64>() >= fault.probability {
+/// What an injected fault does to a request, given its `roll` ([`State::fault_roll`]);
+/// latency is added separately, by [`respond_late`].
+///
+/// [`State::fault_roll`]: crate::store::State::fault_roll
+pub async fn apply(fault: Fault, roll: f64) -> FaultEffect {
+    if fault.mode == FaultMode::None || roll >= fault.probability {
         return FaultEffect::Proceed;
     }
     match fault.mode {

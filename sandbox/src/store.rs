@@ -66,6 +66,20 @@ pub struct State {
     pub shopee: ShopeeState,
     pub tiktok: TiktokState,
     pub tiktok_fault: Fault,
+    /// Set by a fault request with a `seed`: which calls a probabilistic fault hits is
+    /// then the same from run to run (for the same order of calls).
+    pub fault_rng: Option<rand::rngs::StdRng>,
+}
+
+impl State {
+    /// The number a fault's probability is compared with, for the next call.
+    pub fn fault_roll(&mut self) -> f64 {
+        use rand::Rng;
+        match &mut self.fault_rng {
+            Some(rng) => rng.gen(),
+            None => rand::random(),
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -234,12 +234,12 @@ pub async fn handle(
     signing: Signing,
     op: impl FnOnce(&mut ShopeeState, u64) -> Result<Value, ShopeeError>,
 ) -> Response {
-    let fault = {
+    let (fault, roll) = {
         let mut state = sandbox.lock();
         state.shopee.stats.requests += 1;
-        state.shopee.fault
+        (state.shopee.fault, state.fault_roll())
     };
-    match faults::apply(fault).await {
+    match faults::apply(fault, roll).await {
         FaultEffect::Proceed => {}
         FaultEffect::RateLimited => {
             return faults::rate_limited(

@@ -280,12 +280,12 @@ pub async fn handle(
     call: Call<'_>,
     op: impl FnOnce(&mut TiktokState, &Sandbox) -> Result<Value, TiktokError>,
 ) -> Response {
-    let fault = {
+    let (fault, roll) = {
         let mut state = sb.lock();
         state.tiktok.stats.requests += 1;
-        state.tiktok_fault
+        (state.tiktok_fault, state.fault_roll())
     };
-    match faults::apply(fault).await {
+    match faults::apply(fault, roll).await {
         FaultEffect::Proceed => {}
         FaultEffect::RateLimited => {
             return faults::rate_limited(
