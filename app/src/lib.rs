@@ -20,6 +20,7 @@ use pages::{
     products::ProductsPage,
     reports::{BatchReportPage, PilotReportPage},
     sync_logs::SyncLogsPage,
+    validation::ValidationPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/dead-letters") view=DeadLettersPage/>
                 <Route path=path!("/dashboard/sync-logs") view=SyncLogsPage/>
                 <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
+                <Route path=path!("/dashboard/validation") view=ValidationPage/>
             </Routes>
         </Router>
     }

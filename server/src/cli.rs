@@ -111,9 +111,12 @@ pub struct UserAdd {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    if let Command::Validate { live, json } = cli.command {
+        return Ok(validate(live, json).await);
+    }
     let settings = Settings::from_env()?;
     match cli.command {
-        Command::Validate { live, json } => return Ok(validate(settings, live, json).await),
+        Command::Validate { .. } => unreachable!("answered above"),
         Command::Serve { no_worker } => {
             let state = AppState::connect(settings).await?;
             let mut app = Application::build(state).await?;
@@ -197,8 +200,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 }
 
 /// `syncstore validate`: 0 when every check passes, 1 when any fails, 2 when it cannot run.
-async fn validate(settings: Settings, live: bool, json: bool) -> std::process::ExitCode {
+async fn validate(live: bool, json: bool) -> std::process::ExitCode {
     use std::io::IsTerminal;
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: cannot validate: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let state = match AppState::connect(settings).await {
         Ok(state) => state,
         Err(e) => {

@@ -43,14 +43,20 @@ fn is_name_char(c: char) -> bool {
 /// first, so `access%5Ftoken%3D…` cannot slip through. Text without a secret comes back
 /// unchanged.
 pub fn redact(text: &str) -> String {
-    let decoded;
-    let text = if text.contains('%') {
-        decoded = urlencoding::decode(text).map(|d| d.into_owned()).ok();
-        decoded.as_deref().unwrap_or(text)
-    } else {
-        text
-    };
     let mut out = redact_names(text);
+    if out.contains('%') {
+        // A name hidden by percent-encoding (once or twice) is found in a decoded copy;
+        // only then is the decoded, redacted copy kept, without control characters.
+        let mut decoded = out.clone();
+        for _ in 0..2 {
+            decoded = String::from_utf8_lossy(&urlencoding::decode_binary(decoded.as_bytes()))
+                .into_owned();
+        }
+        let redacted = redact_names(&decoded);
+        if redacted != decoded {
+            out = redacted.replace(|c: char| c.is_control() && c != '\n', "");
+        }
+    }
     for secret in KNOWN_SECRETS
         .read()
         .unwrap_or_else(|p| p.into_inner())
@@ -201,6 +207,10 @@ mod tests {
         let out = redact("GET /x%3Faccess%5Ftoken%3Dtok-123%26shop_id%3D7");
         assert!(!out.contains("tok-123"), "{out}");
         assert!(out.contains("shop_id=7"), "{out}");
+        let out = redact("access%5Ftoken%3Dtok1%26x%3D%FF and access%255Ftoken%253Dtok2");
+        assert!(!out.contains("tok1") && !out.contains("tok2"), "{out}");
+        // Text without a secret is kept exactly as it was.
+        assert_eq!(redact("50%00 off, 100%20 sure"), "50%00 off, 100%20 sure");
         register_secret("a-registered-secret-value");
         let out = redact("refused key a-registered-secret-value in body");
         assert_eq!(out, "refused key [REDACTED] in body");

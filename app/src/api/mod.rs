@@ -5,10 +5,12 @@
 pub mod batch;
 pub mod models;
 pub mod queue;
+pub mod validation;
 
 pub use batch::*;
 pub use models::*;
 pub use queue::*;
+pub use validation::*;
 
 use leptos::prelude::*;
 
@@ -169,6 +171,8 @@ pub mod ssr {
         ) -> Result<(), String>;
         async fn batch_report(&self, id: String) -> Result<Option<BatchReportDto>, String>;
         async fn spot_check(&self, id: String) -> Result<usize, String>;
+        async fn validation_runs(&self) -> Result<Vec<ValidationReport>, String>;
+        async fn run_validation(&self, live: bool) -> Result<ValidationReport, String>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

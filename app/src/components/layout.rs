@@ -21,6 +21,7 @@ pub fn DashboardLayout(children: Children) -> impl IntoView {
                         <A href="/dashboard/dead-letters" attr:class="hover:text-neutral-900">"Dead letters"</A>
                         <A href="/dashboard/sync-logs" attr:class="hover:text-neutral-900">"Sync logs"</A>
                         <A href="/dashboard/reports/pilot" attr:class="hover:text-neutral-900">"Pilot report"</A>
+                        <A href="/dashboard/validation" attr:class="hover:text-neutral-900">"Validation"</A>
                     </nav>
                     <div class="ml-auto flex items-center gap-3 text-sm">
                         <Suspense fallback=|| ()>

@@ -6,3 +6,4 @@ pub mod product;
 pub mod products;
 pub mod reports;
 pub mod sync_logs;
+pub mod validation;

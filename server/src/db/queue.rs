@@ -157,22 +157,26 @@ pub async fn claim(
     job_id: &str,
     worker_id: &str,
 ) -> Result<Option<ClaimedJob>, DbErr> {
-    ClaimedJob::find_by_statement(sql(
-        "WITH job AS (
-            UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
-                heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
-            WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
-              AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
-            RETURNING id, batch_id, product_id, platform, attempts, max_attempts
-         ), started AS (
-            UPDATE sync_batches SET started_at = now()
-            WHERE id IN (SELECT batch_id FROM job) AND started_at IS NULL
-         )
-         SELECT * FROM job",
+    let job = ClaimedJob::find_by_statement(sql(
+        "UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
+            heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
+         WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
+           AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
+         RETURNING id, batch_id, product_id, platform, attempts, max_attempts",
         [job_id.into(), worker_id.into()],
     ))
     .one(db)
-    .await
+    .await?;
+    // Its own statement: holding the job's lock while taking the batch's would be the
+    // opposite order to a cancel's (batch, then jobs), and the two could deadlock.
+    if let Some(job) = &job {
+        db.execute_raw(sql(
+            "UPDATE sync_batches SET started_at = now() WHERE id = $1 AND started_at IS NULL",
+            [job.batch_id.clone().into()],
+        ))
+        .await?;
+    }
+    Ok(job)
 }
 
 /// Where a job that could not be claimed stands: its state and, if it is waiting for a

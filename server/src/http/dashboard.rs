@@ -5,6 +5,7 @@ use app::api::ssr::Dashboard;
 use app::api::{
     BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto, DeadLetter,
     LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage, SyncOutcome,
+    ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -175,6 +176,20 @@ impl Dashboard for DbDashboard {
         batch_report::spot_check(&self.0.sync, &id, None)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    async fn validation_runs(&self) -> Result<Vec<ValidationReport>, String> {
+        crate::validation::history(&self.0.db, 10)
+            .await
+            .map_err(unexpected)
+    }
+
+    async fn run_validation(&self, live: bool) -> Result<ValidationReport, String> {
+        match crate::validation::run(&self.0.sync, live, &|_, _| {}).await {
+            Ok(report) => Ok(report),
+            Err(crate::sync::SyncError::Db(e)) => Err(unexpected(e)),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

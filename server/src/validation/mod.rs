@@ -4,14 +4,10 @@
 
 mod live;
 
-use std::collections::BTreeSet;
-
 use app::api::{Platform, ProductDetail};
 use app::domain::{similarity, TitleLimits, SIMILARITY_BAND};
 use futures::StreamExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::db::{catalog, sql, sync as records};
 use crate::sync::{SyncError, SyncService, MIN_IMAGES};
@@ -21,41 +17,19 @@ pub const CHECKS: [&str; 4] = ["pricing", "seo_titles", "mappings", "images"];
 /// rate limits still pace every marketplace call).
 const AT_ONCE: usize = 8;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Failing {
-    pub product_id: i64,
-    /// `None` when the row is about the product, not one platform.
-    pub platform: Option<String>,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckResult {
-    pub name: String,
-    pub passed: bool,
-    pub checked: usize,
-    pub failing: Vec<Failing>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ValidationReport {
-    pub passed: bool,
-    pub ran_at: String,
-    pub live: bool,
-    pub checks: Vec<CheckResult>,
-}
+pub use app::api::{ValidationCheck, ValidationReport, ValidationRow};
 
 /// The rows one product contributes to each check.
 #[derive(Default)]
 struct ProductFindings {
-    rows: [Vec<Failing>; 4],
+    rows: [Vec<ValidationRow>; 4],
     /// Whether the product was checked at all by each check.
     checked: [bool; 4],
 }
 
 impl ProductFindings {
     fn fail(&mut self, check: usize, product_id: i64, platform: Option<Platform>, reason: String) {
-        self.rows[check].push(Failing {
+        self.rows[check].push(ValidationRow {
             product_id,
             platform: platform.map(|p| p.as_str().to_string()),
             reason,
@@ -107,14 +81,14 @@ pub async fn run(
         done += 1;
         progress(done, total);
     }
-    let checks: Vec<CheckResult> = CHECKS
+    let checks: Vec<ValidationCheck> = CHECKS
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let mut failing: Vec<Failing> =
+            let mut failing: Vec<ValidationRow> =
                 findings.iter().flat_map(|f| f.rows[i].clone()).collect();
             failing.sort_by(|a, b| (a.product_id, &a.platform).cmp(&(b.product_id, &b.platform)));
-            CheckResult {
+            ValidationCheck {
                 name: name.to_string(),
                 passed: failing.is_empty(),
                 checked: findings.iter().filter(|f| f.checked[i]).count(),
@@ -189,9 +163,43 @@ async fn check_product(
             );
         }
     }
-    let master_images = check_images(sync, &mut f, &product).await;
+    check_images(sync, &mut f, &product).await;
     if live {
-        live::check(sync, &mut f, &product, markups, &master_images).await?;
+        // A marketplace that keeps failing for one product makes that product's row, not
+        // the end of the run; a passing re-run needs it to answer.
+        let mut tries = 0;
+        loop {
+            let mut attempt = ProductFindings::default();
+            match live::check(sync, &mut attempt, &product, markups).await {
+                Ok(()) => {
+                    for (i, rows) in attempt.rows.into_iter().enumerate() {
+                        f.rows[i].extend(rows);
+                    }
+                    break;
+                }
+                Err(SyncError::Marketplace(e)) if e.is_retryable() && tries < 2 => {
+                    tries += 1;
+                    let wait = match &e {
+                        crate::marketplace::MarketplaceError::RateLimited {
+                            retry_after: Some(after),
+                            ..
+                        } => *after,
+                        _ => std::time::Duration::from_secs(tries),
+                    };
+                    tokio::time::sleep(wait).await;
+                }
+                Err(SyncError::Marketplace(e)) => {
+                    f.fail(
+                        MAPPINGS,
+                        product_id,
+                        None,
+                        format!("the listings could not be read back: {e}"),
+                    );
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
     Ok(f)
 }
@@ -295,13 +303,8 @@ fn check_title(
     }
 }
 
-/// At least [`MIN_IMAGES`] images, each answering with an image; answers the images'
-/// content hashes for the live comparison.
-async fn check_images(
-    sync: &SyncService,
-    f: &mut ProductFindings,
-    product: &ProductDetail,
-) -> BTreeSet<String> {
+/// At least [`MIN_IMAGES`] images, each answering with an image.
+async fn check_images(sync: &SyncService, f: &mut ProductFindings, product: &ProductDetail) {
     if product.images.len() < MIN_IMAGES {
         f.fail(
             IMAGES,
@@ -313,21 +316,22 @@ async fn check_images(
             ),
         );
     }
-    let mut hashes = BTreeSet::new();
     for (i, url) in product.images.iter().enumerate() {
-        match download_image(sync, url).await {
-            Ok(bytes) => {
-                hashes.insert(hex::encode(Sha256::digest(&bytes)));
-            }
-            Err(reason) => f.fail(
+        if let Err(reason) = download_image(sync, url).await {
+            f.fail(
                 IMAGES,
                 product.id,
                 None,
-                format!("image {} ({url}) {reason}", i + 1),
-            ),
+                format!("image {} ({}) {reason}", i + 1, shown_url(url)),
+            );
         }
     }
-    hashes
+}
+
+/// A URL as a report may show it: without its query (a signed URL's signature) and
+/// redacted.
+pub(crate) fn shown_url(url: &str) -> String {
+    crate::redact::redact(url.split('?').next().unwrap_or(url))
 }
 
 /// The bytes at `url` when it answers 200 with a PNG or JPEG.

@@ -83,7 +83,13 @@ async fn a_job_whose_worker_stops_three_times_is_dead_lettered_as_worker_lost() 
     for worker in &frozen {
         signal("-CONT", worker.id().unwrap());
     }
-    tokio::time::sleep(app.settings.queue.stall_timeout).await;
+    // Each woken worker ends its cut attempt (and logs it) without writing anything more.
+    app.eventually(
+        "the woken workers to end their attempts",
+        Duration::from_secs(60),
+        || async { (app.count("SELECT count(*) AS n FROM sync_logs").await >= 3).then_some(()) },
+    )
+    .await;
     let listings = app.sandbox.stats().await["shopee"]["listings"]
         .as_u64()
         .unwrap();

@@ -177,6 +177,16 @@ async fn validation_refuses_bad_requests_and_says_when_it_cannot_run() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 
+    // Settings it cannot use: it cannot run.
+    let out = app
+        .cli_env(&["validate"], &[("SYNCSTORE_SECRET", Some("too-short"))])
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Nothing synced yet: nothing to fail.
     let (code, report) = validate(&app, &[]).await;
     assert_eq!(code, 0, "{report:#}");

@@ -1,0 +1,30 @@
+import { test, expect, hydrated, signIn } from "./fixtures";
+
+test("validation run from the page names a product synced to one platform only", async ({ page, isMobile }) => {
+  test.setTimeout(60_000);
+  // Each viewport takes its own page of products, which no other test touches, and syncs
+  // its first product to Shopee only: validation must miss its TikTok mapping.
+  await signIn(page, `/dashboard/products?page=${isMobile ? 76 : 75}`);
+  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  await list.getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/\d+$/);
+  const id = page.url().match(/(\d+)$/)![1];
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sync to Shopee" }).click();
+  await expect(page.getByTestId("sync-outcomes")).toContainText("Shopee: created");
+
+  await page.getByRole("link", { name: "Validation" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/validation$/);
+  await hydrated(page);
+  await page.getByTestId("run-database").click();
+  const mappings = page.getByTestId("check-mappings");
+  await expect(mappings).toContainText("Failed", { timeout: 30_000 });
+  const row = mappings.getByTestId("failing-row").filter({ hasText: `Product #${id}` });
+  await expect(row).toContainText("tiktok");
+  await expect(row).toContainText("never synced to this platform");
+  await expect(row.getByRole("link", { name: "Sync logs" })).toHaveAttribute(
+    "href",
+    `/dashboard/sync-logs?product=${id}&platform=tiktok`,
+  );
+  await expect(page.getByTestId("check-pricing")).toBeVisible();
+});
