@@ -241,19 +241,19 @@ pub async fn handle(
     };
     match faults::apply(fault, roll).await {
         FaultEffect::Proceed => {}
+        // A refusal arrives as late as any other answer of a slow marketplace.
         FaultEffect::RateLimited => {
-            return faults::rate_limited(
-                fault,
-                ShopeeError::new(
-                    "error_rate_limit",
-                    "Too many requests. Please try again later.",
-                )
-                .into_response(),
+            let refused = ShopeeError::new(
+                "error_rate_limit",
+                "Too many requests. Please try again later.",
             )
+            .into_response();
+            return faults::respond_late(fault, faults::rate_limited(fault, refused)).await;
         }
         FaultEffect::ServerError => {
-            return ShopeeError::new("error_server", "System error, please try again later.")
-                .into_response()
+            let failed = ShopeeError::new("error_server", "System error, please try again later.")
+                .into_response();
+            return faults::respond_late(fault, failed).await;
         }
         FaultEffect::Hang => return faults::hang().await,
         FaultEffect::Disconnect => return faults::disconnect(),

@@ -287,24 +287,24 @@ pub async fn handle(
     };
     match faults::apply(fault, roll).await {
         FaultEffect::Proceed => {}
+        // A refusal arrives as late as any other answer of a slow marketplace.
         FaultEffect::RateLimited => {
-            return faults::rate_limited(
-                fault,
-                TiktokError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    36_009_002,
-                    "Too many requests",
-                )
-                .into_response(),
+            let refused = TiktokError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                36_009_002,
+                "Too many requests",
             )
+            .into_response();
+            return faults::respond_late(fault, faults::rate_limited(fault, refused)).await;
         }
         FaultEffect::ServerError => {
-            return TiktokError::new(
+            let failed = TiktokError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 36_009_003,
                 "Internal error, please retry",
             )
-            .into_response()
+            .into_response();
+            return faults::respond_late(fault, failed).await;
         }
         FaultEffect::Hang => return faults::hang().await,
         FaultEffect::Disconnect => return faults::disconnect(),

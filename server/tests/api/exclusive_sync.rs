@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use syncstore::catalog::NewProduct;
 
 use crate::support::{
-    app_with_catalog, assert_error, spawn_app, spawn_app_with_options, AppOptions, TestApp,
+    app_with_catalog, assert_error, spawn_app, spawn_app_with, spawn_app_with_options, AppOptions,
+    TestApp,
 };
 
 const LONG: Duration = Duration::from_secs(90);
@@ -423,9 +424,13 @@ async fn twenty_concurrent_recordings_of_one_pair_all_succeed() {
 
 #[tokio::test]
 async fn a_job_running_when_its_batch_is_cancelled_is_not_tried_again() {
-    let (app, catalog) = app_with_catalog(3).await;
+    // Retries wait 1–2 s, so an attempt that ends before the cancel is not followed at once.
+    let app = spawn_app_with(|s| s.queue.retry_base = Duration::from_secs(2)).await;
+    let catalog = syncstore::catalog::demo::demo_catalog(3, &app.base);
+    app.import(&catalog).await;
+    app.login().await;
     let id = app.product_id(&simple(&catalog).sku).await;
-    // Every Shopee call fails, a second late: the attempt is in flight when we cancel.
+    // Every Shopee call fails, a second late: an attempt is in flight when we cancel.
     app.sandbox
         .fault_with_latency("shopee", "server_error", 1_000)
         .await;
@@ -433,6 +438,8 @@ async fn a_job_running_when_its_batch_is_cancelled_is_not_tried_again() {
     assert_eq!(status, 202);
     let batch_id = batch["batch_id"].as_str().unwrap().to_string();
     claimed(&app, id).await;
+    // Attempts log when they end: those ended before the cancel, plus the one in flight.
+    let ended_before = app.count("SELECT count(*) AS n FROM sync_logs").await;
     let res = app
         .client
         .post(app.url(&format!("/api/sync/batch/{batch_id}/cancel")))
@@ -443,10 +450,10 @@ async fn a_job_running_when_its_batch_is_cancelled_is_not_tried_again() {
     let done = finished_batch(&app, &batch_id).await;
     assert_eq!(done["status"], "cancelled", "{done}");
     assert_eq!(done["jobs"][0]["state"], "discarded", "{done}");
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM sync_logs").await,
-        1,
-        "one attempt, none after the cancel"
+    let ended = app.count("SELECT count(*) AS n FROM sync_logs").await;
+    assert!(
+        ended <= ended_before + 1,
+        "{ended} attempts: at most the one in flight may end after the cancel ({ended_before} before)"
     );
 }
 
