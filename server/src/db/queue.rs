@@ -265,7 +265,10 @@ pub async fn finish(
             ("failed", 0, None, Some(code.clone()), Some(message.clone()))
         }
     };
-    let result = db
+    // The job's end and, when it was the last one, its batch's end commit together: no
+    // reader sees every job finished while the batch is not.
+    let txn = db.begin().await?;
+    let result = txn
         .execute_raw(sql(
             "WITH b AS (
                 -- Locked, so a cancel committing meanwhile is seen, not raced.
@@ -297,7 +300,19 @@ pub async fn finish(
             ],
         ))
         .await?;
-    Ok(result.rows_affected() == 1)
+    let finished = result.rows_affected() == 1;
+    if finished {
+        txn.execute_raw(sql(
+            "UPDATE sync_batches SET finished_at = now()
+             WHERE id = (SELECT batch_id FROM sync_jobs WHERE id = $1) AND finished_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.batch_id = sync_batches.id
+                   AND j.state IN ('waiting', 'active', 'retrying'))",
+            [job_id.into()],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(finished)
 }
 
 /// Hands a job back unfinished (graceful shutdown): the interrupted attempt is not held

@@ -49,7 +49,7 @@ pub(crate) async fn wait_finished(app: &TestApp, batch_id: &str, limit: Duration
     let deadline = Instant::now() + limit;
     loop {
         let body = status(app, batch_id).await;
-        if body["percent"] == json!(100) {
+        if body["percent"] == json!(100) && body["finished_at"].is_string() {
             return body;
         }
         assert!(Instant::now() < deadline, "batch did not finish: {body:#}");
