@@ -43,7 +43,8 @@ where
     Ok(ids)
 }
 
-async fn download(service: &SyncService, url: &str) -> Result<Vec<u8>, String> {
+/// The bytes at `url` when it answers 200 with a PNG or JPEG; otherwise why not.
+pub(crate) async fn download(service: &SyncService, url: &str) -> Result<Vec<u8>, String> {
     let response = service
         .http
         .get(url)

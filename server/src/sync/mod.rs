@@ -4,7 +4,7 @@
 
 pub mod batch_report;
 mod claim;
-mod images;
+pub(crate) mod images;
 pub mod pilot;
 mod shopee;
 mod tiktok;

@@ -8,9 +8,7 @@ use app::domain::MarkupBp;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{
-    download_image, expected_prices, mapping_of, ProductFindings, IMAGES, MAPPINGS, PRICING,
-};
+use super::{expected_prices, mapping_of, ProductFindings, IMAGES, MAPPINGS, PRICING};
 use crate::sync::{SyncError, SyncService};
 
 pub(super) fn require_shops(sync: &SyncService) -> Result<(), SyncError> {
@@ -87,7 +85,7 @@ pub(super) async fn check(
         }
         let mut served = BTreeSet::new();
         for url in &listed.image_urls {
-            match download_image(sync, url).await {
+            match crate::sync::images::download(sync, url).await {
                 Ok(bytes) => {
                     served.insert(hex::encode(Sha256::digest(&bytes)));
                 }

@@ -317,7 +317,7 @@ async fn check_images(sync: &SyncService, f: &mut ProductFindings, product: &Pro
         );
     }
     for (i, url) in product.images.iter().enumerate() {
-        if let Err(reason) = download_image(sync, url).await {
+        if let Err(reason) = crate::sync::images::download(sync, url).await {
             f.fail(
                 IMAGES,
                 product.id,
@@ -332,27 +332,6 @@ async fn check_images(sync: &SyncService, f: &mut ProductFindings, product: &Pro
 /// redacted.
 pub(crate) fn shown_url(url: &str) -> String {
     crate::redact::redact(url.split('?').next().unwrap_or(url))
-}
-
-/// The bytes at `url` when it answers 200 with a PNG or JPEG.
-pub(crate) async fn download_image(sync: &SyncService, url: &str) -> Result<Vec<u8>, String> {
-    let response = sync
-        .http()
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("does not answer: {}", e.without_url()))?;
-    if !response.status().is_success() {
-        return Err(format!("answers HTTP {}", response.status().as_u16()));
-    }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| format!("broke off: {}", e.without_url()))?;
-    match image::guess_format(&bytes) {
-        Ok(image::ImageFormat::Png | image::ImageFormat::Jpeg) => Ok(bytes.to_vec()),
-        _ => Err("is not a PNG or JPEG image".into()),
-    }
 }
 
 /// The report as text for a terminal: one line per check, then its failing rows.

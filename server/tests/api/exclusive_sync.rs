@@ -144,26 +144,37 @@ async fn a_second_batch_holding_a_product_of_an_unfinished_batch_is_refused() {
     assert_eq!(app.count("SELECT count(*) AS n FROM sync_batches").await, 3);
 }
 
+/// An image on the Shopee sandbox for listings made behind SyncStore's back.
+async fn listing_image(client: &syncstore::marketplace::shopee::ShopeeClient, sku: &str) -> String {
+    client
+        .upload_image(syncstore::catalog::images::demo_png(sku, 1), "1.png")
+        .await
+        .unwrap()
+}
+
+/// A valid Shopee item with this name and SKU, as another tool or the seller made it.
+fn shopee_item(name: &str, sku: &str, image: &str) -> Value {
+    json!({
+        "item_name": name, "description": "Another product of the same shop, not ours.",
+        "original_price": 10000, "weight": 0.2, "item_sku": sku, "category_id": 100011,
+        "image": {"image_id_list": [image]}, "logistic_info": [{"logistic_id": 80014, "enabled": true}],
+        "attribute_list": [{"attribute_id": 100900, "attribute_value_list": [{"value_id": 1}]}],
+    })
+}
+
 #[tokio::test]
 async fn a_listing_whose_sku_merely_starts_with_ours_is_not_adopted() {
     let (app, catalog) = app_with_catalog(3).await;
     let product = simple(&catalog);
     let id = app.product_id(&product.sku).await;
     let client = app.sandbox.shopee_client();
-    let image = client
-        .upload_image(
-            syncstore::catalog::images::demo_png(&product.sku, 1),
-            "1.png",
-        )
-        .await
-        .unwrap();
+    let image = listing_image(&client, &product.sku).await;
     let neighbour = client
-        .add_item(&json!({
-            "item_name": "Another product whose SKU starts like ours", "description": "Not ours at all: a different product.",
-            "original_price": 10000, "weight": 0.2, "item_sku": format!("{}-OLD", product.sku), "category_id": 100011,
-            "image": {"image_id_list": [image]}, "logistic_info": [{"logistic_id": 80014, "enabled": true}],
-            "attribute_list": [{"attribute_id": 100900, "attribute_value_list": [{"value_id": 1}]}],
-        }))
+        .add_item(&shopee_item(
+            "Another product whose SKU starts like ours",
+            &format!("{}-OLD", product.sku),
+            &image,
+        ))
         .await
         .unwrap();
     let (status, body) = app.manual_sync(id, "shopee").await;
@@ -463,21 +474,9 @@ async fn our_unrecorded_listing_is_found_behind_a_hundred_near_matches() {
     let product = simple(&catalog);
     let id = app.product_id(&product.sku).await;
     let client = app.sandbox.shopee_client();
-    let image = client
-        .upload_image(
-            syncstore::catalog::images::demo_png(&product.sku, 1),
-            "1.png",
-        )
-        .await
-        .unwrap();
-    let item = |sku: String| {
-        json!({
-            "item_name": "A listing that shares the start of our SKU", "description": "Another product of the same shop.",
-            "original_price": 10000, "weight": 0.2, "item_sku": sku, "category_id": 100011,
-            "image": {"image_id_list": [image]}, "logistic_info": [{"logistic_id": 80014, "enabled": true}],
-            "attribute_list": [{"attribute_id": 100900, "attribute_value_list": [{"value_id": 1}]}],
-        })
-    };
+    let image = listing_image(&client, &product.sku).await;
+    let item =
+        |sku: String| shopee_item("A listing that shares the start of our SKU", &sku, &image);
     for n in 0..105 {
         client
             .add_item(&item(format!("{}-{n:03}", product.sku)))
