@@ -32,6 +32,9 @@ pub struct Settings {
     /// `SYNCSTORE_TRUSTED_PROXY=1`: SyncStore runs behind a reverse proxy, and the last
     /// `X-Forwarded-For` hop is the client's address (for the sign-in limit).
     pub trusted_proxy: bool,
+    /// `SYNCSTORE_SESSION_IDLE_MINUTES` (default 480, a working day): a session unused
+    /// this long is gone and its user signs in again.
+    pub session_idle: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +85,9 @@ impl Settings {
             shopee: ShopeeCredentials::from_env(),
             tiktok: TiktokCredentials::from_env(),
             trusted_proxy: var("SYNCSTORE_TRUSTED_PROXY", "0") == "1",
+            session_idle: Duration::from_secs(
+                60 * number("SYNCSTORE_SESSION_IDLE_MINUTES", 480, 1..=60 * 24 * 30)?,
+            ),
             shopee_qps: number("SYNCSTORE_SHOPEE_QPS", 10, 1..=10_000)? as u32,
             tiktok_qps: number("SYNCSTORE_TIKTOK_QPS", 20, 1..=10_000)? as u32,
             queue: QueueSettings {

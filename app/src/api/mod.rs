@@ -14,6 +14,71 @@ pub use validation::*;
 
 use leptos::prelude::*;
 
+/// Why a server function could not do what it was asked, with the HTTP status the JSON API
+/// answers the same refusal with. Internal failures are logged on the server and reach the
+/// user only as "something went wrong".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 400: the arguments are not what the function takes.
+    Invalid(String),
+    /// 401: no signed-in user.
+    Unauthenticated,
+    /// 403: the signed-in user may not do this.
+    Forbidden(String),
+    /// 404: nothing has that id.
+    NotFound(String),
+    /// 409: the request is fine but the state does not allow it now.
+    Conflict(String),
+    /// 502: a marketplace failed.
+    Upstream(String),
+    /// 500: the detail is in the server log.
+    Internal,
+}
+
+impl Failure {
+    pub fn status(&self) -> u16 {
+        match self {
+            Failure::Invalid(_) => 400,
+            Failure::Unauthenticated => 401,
+            Failure::Forbidden(_) => 403,
+            Failure::NotFound(_) => 404,
+            Failure::Conflict(_) => 409,
+            Failure::Upstream(_) => 502,
+            Failure::Internal => 500,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Invalid(m)
+            | Failure::Forbidden(m)
+            | Failure::NotFound(m)
+            | Failure::Conflict(m)
+            | Failure::Upstream(m) => m,
+            Failure::Unauthenticated => "sign in first",
+            Failure::Internal => "something went wrong on the server; try again",
+        }
+    }
+}
+
+impl From<Failure> for ServerFnError {
+    /// Sets the response's status (on the server) and carries the message to the page.
+    fn from(failure: Failure) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = axum::http::StatusCode::from_u16(failure.status()) {
+                response.set_status(status);
+            }
+        }
+        ServerFnError::new(failure.message())
+    }
+}
+
+/// A 400 refusal of a server function's arguments.
+pub fn invalid(message: impl Into<String>) -> ServerFnError {
+    Failure::Invalid(message.into()).into()
+}
+
 /// The longest search text accepted; titles are at most a few hundred characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Far beyond any real catalog (100,000 products = 2,000 pages), small enough for SQL.
@@ -48,12 +113,12 @@ pub async fn list_products(
     page: Option<String>,
     q: Option<String>,
 ) -> Result<ProductList, ServerFnError> {
-    let page = parse_page(page.as_deref()).map_err(ServerFnError::new)?;
-    let q = parse_query(q.as_deref()).map_err(ServerFnError::new)?;
+    let page = parse_page(page.as_deref()).map_err(invalid)?;
+    let q = parse_query(q.as_deref()).map_err(invalid)?;
     ssr::dashboard()?
         .list_products(page, &q)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// `None` when no product has this id.
@@ -65,7 +130,7 @@ pub async fn get_product(id: String) -> Result<Option<ProductDetail>, ServerFnEr
     ssr::dashboard()?
         .product(id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Syncs a product to `shopee`, `tiktok` or `both` and says what each platform answered.
@@ -74,9 +139,9 @@ pub async fn sync_product(id: String, target: String) -> Result<Vec<SyncOutcome>
     let id: i64 = id
         .trim()
         .parse()
-        .map_err(|_| ServerFnError::new("unknown product"))?;
-    let platforms = Platform::targets(&target)
-        .ok_or_else(|| ServerFnError::new("choose Shopee, TikTok or both"))?;
+        .map_err(|_| Failure::NotFound("unknown product".into()))?;
+    let platforms =
+        Platform::targets(&target).ok_or_else(|| invalid("choose Shopee, TikTok or both"))?;
     let dashboard = ssr::dashboard()?;
     let mut outcomes = Vec::new();
     for platform in platforms {
@@ -93,18 +158,18 @@ pub async fn list_sync_logs(
     status: Option<String>,
     hours: Option<String>,
 ) -> Result<SyncLogPage, ServerFnError> {
-    let page = parse_page(page.as_deref()).map_err(ServerFnError::new)?;
+    let page = parse_page(page.as_deref()).map_err(invalid)?;
     let filter = LogFilter::parse(
         product.as_deref().unwrap_or(""),
         platform.as_deref().unwrap_or(""),
         status.as_deref().unwrap_or(""),
         hours.as_deref().unwrap_or(""),
     )
-    .map_err(ServerFnError::new)?;
+    .map_err(invalid)?;
     ssr::dashboard()?
         .sync_logs(page, filter)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Reads the product back from every platform it is listed on and compares.
@@ -113,11 +178,11 @@ pub async fn verify_product(id: String) -> Result<Vec<CheckDto>, ServerFnError> 
     let id: i64 = id
         .trim()
         .parse()
-        .map_err(|_| ServerFnError::new("unknown product"))?;
+        .map_err(|_| Failure::NotFound("unknown product".into()))?;
     ssr::dashboard()?
         .verify_product(id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "pilot_report")]
@@ -125,7 +190,7 @@ pub async fn pilot_report() -> Result<PilotReportDto, ServerFnError> {
     ssr::dashboard()?
         .pilot_report()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "whoami")]
@@ -142,37 +207,37 @@ pub mod ssr {
     /// The server side of the dashboard, provided as context by the server crate.
     #[async_trait::async_trait]
     pub trait Dashboard: Send + Sync {
-        async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String>;
-        async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String>;
+        async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, Failure>;
+        async fn product(&self, id: i64) -> Result<Option<ProductDetail>, Failure>;
         async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome;
-        async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String>;
-        async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, String>;
-        async fn pilot_report(&self) -> Result<PilotReportDto, String>;
+        async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, Failure>;
+        async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, Failure>;
+        async fn pilot_report(&self) -> Result<PilotReportDto, Failure>;
         async fn start_batch(
             &self,
             user_id: Option<i64>,
             ids: Vec<i64>,
             platform: String,
-        ) -> Result<BatchCreated, String>;
-        async fn batch(&self, id: String) -> Result<Option<BatchSnapshot>, String>;
-        async fn batches(&self) -> Result<Vec<BatchSummary>, String>;
-        async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), String>;
-        async fn dead_letters(&self) -> Result<Vec<DeadLetter>, String>;
+        ) -> Result<BatchCreated, Failure>;
+        async fn batch(&self, id: String) -> Result<Option<BatchSnapshot>, Failure>;
+        async fn batches(&self) -> Result<Vec<BatchSummary>, Failure>;
+        async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), Failure>;
+        async fn dead_letters(&self) -> Result<Vec<DeadLetter>, Failure>;
         async fn retry_dead_letter(
             &self,
             user_id: Option<i64>,
             job_id: String,
-        ) -> Result<(), String>;
+        ) -> Result<(), Failure>;
         async fn discard_dead_letter(
             &self,
             user_id: Option<i64>,
             job_id: String,
             reason: String,
-        ) -> Result<(), String>;
-        async fn batch_report(&self, id: String) -> Result<Option<BatchReportDto>, String>;
-        async fn spot_check(&self, id: String) -> Result<usize, String>;
-        async fn validation_runs(&self) -> Result<Vec<ValidationReport>, String>;
-        async fn run_validation(&self, live: bool) -> Result<ValidationReport, String>;
+        ) -> Result<(), Failure>;
+        async fn batch_report(&self, id: String) -> Result<Option<BatchReportDto>, Failure>;
+        async fn spot_check(&self, id: String) -> Result<usize, Failure>;
+        async fn validation_runs(&self) -> Result<Vec<ValidationReport>, Failure>;
+        async fn run_validation(&self, live: bool) -> Result<ValidationReport, Failure>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

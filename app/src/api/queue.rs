@@ -14,11 +14,11 @@ fn signed_in_user() -> Option<i64> {
 /// Starts a batch for the selected products (`ids` = "1,2,3") on `platform`.
 #[server(prefix = "/api/fn", endpoint = "start_batch")]
 pub async fn start_batch(ids: String, platform: String) -> Result<BatchCreated, ServerFnError> {
-    let ids = parse_id_list(&ids).map_err(ServerFnError::new)?;
+    let ids = parse_id_list(&ids).map_err(super::invalid)?;
     super::ssr::dashboard()?
         .start_batch(signed_in_user(), ids, platform)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// `None` when there is no such batch.
@@ -27,7 +27,7 @@ pub async fn get_batch(id: String) -> Result<Option<BatchSnapshot>, ServerFnErro
     super::ssr::dashboard()?
         .batch(id.trim().to_string())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_batches")]
@@ -35,7 +35,7 @@ pub async fn list_batches() -> Result<Vec<BatchSummary>, ServerFnError> {
     super::ssr::dashboard()?
         .batches()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_dead_letters")]
@@ -43,7 +43,7 @@ pub async fn list_dead_letters() -> Result<Vec<DeadLetter>, ServerFnError> {
     super::ssr::dashboard()?
         .dead_letters()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Puts a dead-lettered job back in line with fresh attempts.
@@ -52,7 +52,7 @@ pub async fn retry_dead_letter(job_id: String) -> Result<(), ServerFnError> {
     super::ssr::dashboard()?
         .retry_dead_letter(signed_in_user(), job_id)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Takes a job out of the dead-letter queue for good; a reason is required.
@@ -60,22 +60,20 @@ pub async fn retry_dead_letter(job_id: String) -> Result<(), ServerFnError> {
 pub async fn discard_dead_letter(job_id: String, reason: String) -> Result<(), ServerFnError> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(ServerFnError::new("say why this job is discarded"));
+        return Err(super::invalid("say why this job is discarded"));
     }
     if reason.chars().any(char::is_control) {
-        return Err(ServerFnError::new(
-            "the reason must be plain text on one line",
-        ));
+        return Err(super::invalid("the reason must be plain text on one line"));
     }
     if reason.chars().count() > 500 {
-        return Err(ServerFnError::new(
+        return Err(super::invalid(
             "the reason is too long (at most 500 characters)",
         ));
     }
     super::ssr::dashboard()?
         .discard_dead_letter(signed_in_user(), job_id, reason.to_string())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// `None` when there is no such batch.
@@ -84,7 +82,7 @@ pub async fn batch_report(id: String) -> Result<Option<BatchReportDto>, ServerFn
     super::ssr::dashboard()?
         .batch_report(id.trim().to_string())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Reads back the default number of random synced products of the batch.
@@ -93,7 +91,7 @@ pub async fn spot_check_batch(id: String) -> Result<usize, ServerFnError> {
     super::ssr::dashboard()?
         .spot_check(id.trim().to_string())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Stops a batch: jobs not started yet are discarded, running ones finish.
@@ -102,5 +100,5 @@ pub async fn cancel_batch(id: String) -> Result<(), ServerFnError> {
     super::ssr::dashboard()?
         .cancel_batch(signed_in_user(), id.trim().to_string())
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }

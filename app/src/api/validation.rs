@@ -36,7 +36,7 @@ pub async fn validation_runs() -> Result<Vec<ValidationReport>, ServerFnError> {
     super::ssr::dashboard()?
         .validation_runs()
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }
 
 /// Runs every check now; `live` also reads every listing back from the marketplaces.
@@ -45,5 +45,5 @@ pub async fn run_validation(live: bool) -> Result<ValidationReport, ServerFnErro
     super::ssr::dashboard()?
         .run_validation(live)
         .await
-        .map_err(ServerFnError::new)
+        .map_err(ServerFnError::from)
 }

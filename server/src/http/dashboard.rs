@@ -4,8 +4,8 @@
 use app::api::ssr::Dashboard;
 use app::api::{
     BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto, DeadLetter,
-    LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage, SyncOutcome,
-    ValidationReport,
+    Failure, LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage,
+    SyncOutcome, ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -18,17 +18,14 @@ pub struct DbDashboard(pub AppState);
 
 #[async_trait::async_trait]
 impl Dashboard for DbDashboard {
-    async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, String> {
+    async fn list_products(&self, page: u32, q: &str) -> Result<ProductList, Failure> {
         catalog::list_products(&self.0.db, page, q)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "listing products failed");
-                "the catalog could not be loaded; try again".to_string()
-            })
+            .map_err(unexpected)
     }
 
-    async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, String> {
-        let checks = self.0.sync.verify(id).await.map_err(|e| e.to_string())?;
+    async fn verify_product(&self, id: i64) -> Result<Vec<CheckDto>, Failure> {
+        let checks = self.0.sync.verify(id).await.map_err(sync_failure)?;
         Ok(checks
             .into_iter()
             .map(|c| CheckDto {
@@ -41,26 +38,20 @@ impl Dashboard for DbDashboard {
             .collect())
     }
 
-    async fn pilot_report(&self) -> Result<PilotReportDto, String> {
+    async fn pilot_report(&self) -> Result<PilotReportDto, Failure> {
         let report = crate::sync::pilot::pilot_report(&self.0.db)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "building the pilot report failed");
-                "the pilot report could not be built; try again".to_string()
-            })?;
+            .map_err(unexpected)?;
         Ok(PilotReportDto {
             passed: report.passed,
             markdown: report.markdown,
         })
     }
 
-    async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, String> {
+    async fn sync_logs(&self, page: u32, filter: LogFilter) -> Result<SyncLogPage, Failure> {
         crate::db::sync::list_logs(&self.0.db, page, &filter)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "listing sync logs failed");
-                "the sync logs could not be loaded; try again".to_string()
-            })
+            .map_err(unexpected)
     }
 
     async fn sync_product(&self, id: i64, platform: Platform) -> SyncOutcome {
@@ -90,18 +81,17 @@ impl Dashboard for DbDashboard {
         }
     }
 
-    async fn product(&self, id: i64) -> Result<Option<ProductDetail>, String> {
-        catalog::product_detail(&self.0.db, id).await.map_err(|e| {
-            tracing::error!(error = %e, "loading product failed");
-            "the product could not be loaded; try again".to_string()
-        })
+    async fn product(&self, id: i64) -> Result<Option<ProductDetail>, Failure> {
+        catalog::product_detail(&self.0.db, id)
+            .await
+            .map_err(unexpected)
     }
     async fn start_batch(
         &self,
         user_id: Option<i64>,
         ids: Vec<i64>,
         platform: String,
-    ) -> Result<BatchCreated, String> {
+    ) -> Result<BatchCreated, Failure> {
         let request = BatchRequest {
             product_ids: ids,
             platform,
@@ -111,40 +101,40 @@ impl Dashboard for DbDashboard {
             .start_batch(user_id, &request)
             .await
             .map_err(|e| match e {
-                BatchRejected::Queue(q) => {
-                    tracing::error!(error = %q, "starting a batch failed");
-                    "the batch could not be started; try again".to_string()
-                }
-                other => other.to_string(),
+                BatchRejected::Queue(q) => unexpected(q),
+                BatchRejected::InProgress(_) => Failure::Conflict(e.to_string()),
+                other => Failure::Invalid(other.to_string()),
             })
     }
 
-    async fn batch(&self, id: String) -> Result<Option<BatchSnapshot>, String> {
+    async fn batch(&self, id: String) -> Result<Option<BatchSnapshot>, Failure> {
         batches::snapshot(&self.0.db, &id).await.map_err(unexpected)
     }
 
-    async fn batches(&self) -> Result<Vec<BatchSummary>, String> {
+    async fn batches(&self) -> Result<Vec<BatchSummary>, Failure> {
         batches::list_batches(&self.0.db, 100)
             .await
             .map_err(unexpected)
     }
 
-    async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), String> {
+    async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), Failure> {
         match self.0.queue.cancel_batch(&id, user_id).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err("this batch has already finished".into()),
+            Ok(false) => Err(Failure::Conflict("this batch has already finished".into())),
             Err(e) => Err(unexpected(e)),
         }
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, String> {
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, Failure> {
         batches::dead_letters(&self.0.db).await.map_err(unexpected)
     }
 
-    async fn retry_dead_letter(&self, user_id: Option<i64>, job_id: String) -> Result<(), String> {
+    async fn retry_dead_letter(&self, user_id: Option<i64>, job_id: String) -> Result<(), Failure> {
         match self.0.queue.retry_dead(&job_id, user_id).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err("this job is no longer in the dead-letter queue".into()),
+            Ok(false) => Err(Failure::Conflict(
+                "this job is no longer in the dead-letter queue".into(),
+            )),
             Err(e) => Err(unexpected(e)),
         }
     }
@@ -154,15 +144,17 @@ impl Dashboard for DbDashboard {
         user_id: Option<i64>,
         job_id: String,
         reason: String,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         match self.0.queue.discard_dead(&job_id, user_id, &reason).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err("this job is no longer in the dead-letter queue".into()),
+            Ok(false) => Err(Failure::Conflict(
+                "this job is no longer in the dead-letter queue".into(),
+            )),
             Err(e) => Err(unexpected(e)),
         }
     }
 
-    async fn batch_report(&self, id: String) -> Result<Option<BatchReportDto>, String> {
+    async fn batch_report(&self, id: String) -> Result<Option<BatchReportDto>, Failure> {
         let report = batch_report::batch_report(&self.0.db, &id)
             .await
             .map_err(unexpected)?;
@@ -172,29 +164,42 @@ impl Dashboard for DbDashboard {
         }))
     }
 
-    async fn spot_check(&self, id: String) -> Result<usize, String> {
+    async fn spot_check(&self, id: String) -> Result<usize, Failure> {
         batch_report::spot_check(&self.0.sync, &id, None)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(sync_failure)
     }
 
-    async fn validation_runs(&self) -> Result<Vec<ValidationReport>, String> {
+    async fn validation_runs(&self) -> Result<Vec<ValidationReport>, Failure> {
         crate::validation::history(&self.0.db, 10)
             .await
             .map_err(unexpected)
     }
 
-    async fn run_validation(&self, live: bool) -> Result<ValidationReport, String> {
-        match crate::validation::run(&self.0.sync, live, &|_, _| {}).await {
-            Ok(report) => Ok(report),
-            Err(crate::sync::SyncError::Db(e)) => Err(unexpected(e)),
-            Err(e) => Err(e.to_string()),
-        }
+    async fn run_validation(&self, live: bool) -> Result<ValidationReport, Failure> {
+        crate::validation::run(&self.0.sync, live, &|_, _| {})
+            .await
+            .map_err(sync_failure)
     }
 }
 
 /// Logs what went wrong and tells the user only that it did.
-fn unexpected(e: impl std::fmt::Display) -> String {
+fn unexpected(e: impl std::fmt::Display) -> Failure {
     tracing::error!(error = %e, "dashboard request failed");
-    "something went wrong on the server; try again".to_string()
+    Failure::Internal
+}
+
+/// A sync that failed: our database is internal; anything else the user can act on.
+fn sync_failure(e: crate::sync::SyncError) -> Failure {
+    match e {
+        crate::sync::SyncError::Db(e) => unexpected(e),
+        crate::sync::SyncError::InProgress { .. } | crate::sync::SyncError::ClaimLost(_) => {
+            Failure::Conflict(e.to_string())
+        }
+        crate::sync::SyncError::InvalidProduct(m) if m.starts_with("no product") => {
+            Failure::NotFound(m)
+        }
+        crate::sync::SyncError::InvalidProduct(_) => Failure::Invalid(e.to_string()),
+        other => Failure::Upstream(other.to_string()),
+    }
 }

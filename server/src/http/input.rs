@@ -58,6 +58,33 @@ pub async fn refuse_unstorable_input(req: Request, next: Next) -> Response {
         .await
 }
 
+/// How a server function's error body begins when its arguments could not be read: those
+/// are the caller's mistake (400), which the server-function layer reports as 500.
+const ARGUMENT_ERRORS: [&[u8]; 4] = [b"Args|", b"MissingArg|", b"Deserialization|", b"Request|"];
+
+/// The largest server-function error body looked into; theirs are one line.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Server functions answer malformed arguments with 400 like the JSON API, not 500.
+pub async fn server_fn_statuses(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/fn/") {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return AppError::Internal(anyhow::anyhow!("server function error body unreadable"))
+            .into_response();
+    };
+    if ARGUMENT_ERRORS.iter().any(|p| bytes.starts_with(p)) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

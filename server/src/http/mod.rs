@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use app::api::ssr::SharedDashboard;
 use app::{shell, App};
-use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
+use axum::http::{header, HeaderValue, Method};
+use axum::routing::{get, post, MethodRouter};
 use axum::{middleware, Router};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -36,6 +36,75 @@ const COMPRESSION: tower_http::CompressionLevel = if cfg!(debug_assertions) {
     tower_http::CompressionLevel::Default
 };
 
+const MEDIA_ROUTE: &str = "/media/demo/{sku}/{file}";
+
+/// The JSON API and the form routes, with the list of what they serve kept beside the
+/// router itself, so [`known_routes`] cannot miss one.
+struct Api {
+    router: Router<AppState>,
+    routes: Vec<(Method, &'static str)>,
+}
+
+impl Api {
+    fn route(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        self.routes.push((method, path));
+        self.router = self.router.route(path, handler);
+        self
+    }
+}
+
+fn api() -> Api {
+    Api {
+        router: Router::new(),
+        routes: Vec::new(),
+    }
+    .route(Method::POST, "/api/auth/login", post(auth::api_login))
+    .route(Method::POST, "/api/auth/logout", post(auth::api_logout))
+    .route(Method::GET, "/api/products", get(products::list))
+    .route(Method::GET, "/api/products/{id}", get(products::detail))
+    .route(Method::POST, "/api/sync/manual", post(sync::manual))
+    .route(Method::POST, "/api/sync/batch", post(batch::start))
+    .route(Method::GET, "/api/sync/batch/status", get(batch::status))
+    .route(
+        Method::GET,
+        "/api/sync/batch/{batch_id}/events",
+        get(batch::events),
+    )
+    .route(
+        Method::POST,
+        "/api/sync/batch/{batch_id}/cancel",
+        post(batch::cancel),
+    )
+    .route(Method::GET, "/api/validation", get(validation::latest))
+    .route(Method::POST, "/api/validation/run", post(validation::run))
+    .route(Method::POST, "/login", post(auth::form_login))
+    .route(Method::POST, "/logout", post(auth::form_logout))
+}
+
+/// Every route SyncStore serves, with its method and its path as the router spells it
+/// (`{id}` for a parameter): the JSON API, forms, media, dashboard pages and server
+/// functions. The robustness test walks this list.
+pub fn known_routes() -> Vec<(Method, String)> {
+    let mut routes: Vec<(Method, String)> = api()
+        .routes
+        .into_iter()
+        .map(|(method, path)| (method, path.to_string()))
+        .collect();
+    routes.push((Method::GET, MEDIA_ROUTE.to_string()));
+    for page in generate_route_list(App) {
+        routes.push((Method::GET, page.path().to_string()));
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        routes.push((method, path.to_string()));
+    }
+    routes
+}
+
 pub fn router(
     state: AppState,
     events: crate::queue::events::BatchEvents,
@@ -51,26 +120,16 @@ pub fn router(
     .with_http_only(true)
     .with_same_site(SameSite::Lax)
     .with_secure(state.settings.public_url.starts_with("https://"))
-    .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
-
-    let api = Router::new()
-        .route("/api/auth/login", post(auth::api_login))
-        .route("/api/auth/logout", post(auth::api_logout))
-        .route("/api/products", get(products::list))
-        .route("/api/products/{id}", get(products::detail))
-        .route("/api/sync/manual", post(sync::manual))
-        .route("/api/sync/batch", post(batch::start))
-        .route("/api/sync/batch/status", get(batch::status))
-        .route("/api/sync/batch/{batch_id}/events", get(batch::events))
-        .route("/api/sync/batch/{batch_id}/cancel", post(batch::cancel))
-        .route("/api/validation", get(validation::latest))
-        .route("/api/validation/run", post(validation::run))
-        .route("/login", post(auth::form_login))
-        .route("/logout", post(auth::form_logout));
+    // Saved on every request, so the idle time counts from the last request, not from
+    // the last change to the session.
+    .with_expiry(Expiry::OnInactivity(
+        time::Duration::try_from(state.settings.session_idle).unwrap_or(time::Duration::HOUR),
+    ))
+    .with_always_save(true);
 
     let leptos_options = state.leptos_options.clone();
     Router::new()
-        .merge(api)
+        .merge(api().router)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -78,13 +137,14 @@ pub fn router(
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(input::server_fn_statuses))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_user,
         ))
         .layer(sessions)
         .layer(middleware::from_fn(auth::reject_cross_site))
-        .route("/media/demo/{sku}/{file}", get(media::demo_image))
+        .route(MEDIA_ROUTE, get(media::demo_image))
         .layer(middleware::from_fn(input::refuse_unstorable_input))
         // Every response: no framing, no MIME sniffing, no referrer to other sites.
         .layer(SetResponseHeaderLayer::if_not_present(

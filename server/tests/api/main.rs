@@ -10,6 +10,7 @@ mod manual_sync;
 mod pages;
 mod products;
 mod queue_failures;
+mod robustness;
 mod security;
 mod shopee_client;
 mod support;

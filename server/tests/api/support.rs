@@ -42,6 +42,7 @@ pub fn test_settings() -> Settings {
         tiktok: None,
         // Below the sandbox's 50 per second, which counts whole calendar seconds.
         trusted_proxy: false,
+        session_idle: std::time::Duration::from_secs(3600),
         shopee_qps: 40,
         tiktok_qps: 40,
         queue: syncstore::queue::QueueSettings {

@@ -1,0 +1,238 @@
+//! Walks every route the router knows (`syncstore::http::known_routes`: JSON API, forms,
+//! media, dashboard pages, server functions and the event stream) with malformed requests,
+//! signed out and signed in, and asserts that each one is answered, and never with a 5xx.
+//! A handler that panics drops its connection, so "answered" also means "did not panic".
+
+use std::time::Duration;
+
+use reqwest::{Client, Method};
+
+use crate::support::{app_with_catalog, TestApp};
+
+/// What a path parameter is replaced with: NUL, negative and enormous numbers, no UUID,
+/// bytes that are not UTF-8, a path escape, a header injection and an overlong string.
+fn parameter_values() -> Vec<String> {
+    vec![
+        "%00".into(),
+        "-1".into(),
+        "99999999999999999999999999".into(),
+        "not-a-uuid".into(),
+        "%FF%FE".into(),
+        "..%2F..%2Fetc%2Fpasswd".into(),
+        "%0D%0ASet-Cookie:%20x=1".into(),
+        "a".repeat(4000),
+    ]
+}
+
+/// Queries with the same kinds of values for every filter the routes read.
+fn queries() -> Vec<String> {
+    vec![
+        "?page=-1&q=%00&batch_id=%FF&product=-3&platform=x&status=%0A&hours=-1".into(),
+        format!(
+            "?page=99999999999999999999&q={}&batch_id=00000000-0000-0000-0000-000000000000&product=1e308&hours=99999999999",
+            "%C3%A9".repeat(2000)
+        ),
+        "?page=%FF%FE&q=%E2%80%AE&live=maybe".into(),
+    ]
+}
+
+/// (content type, body) pairs: broken, wrongly typed, NUL, control characters, overlong,
+/// not UTF-8, and far too large.
+fn bodies() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("application/json", b"{\"".to_vec()),
+        ("application/json", b"null".to_vec()),
+        ("application/json", b"[]".to_vec()),
+        (
+            "application/json",
+            br#"{"product_ids":[-1,0,99999999999999999999999,1e308],"product_id":-5,"platform":"both","target":"everything","dry_run":"yes","batch_id":5,"note":"\u0007bell","live":"maybe"}"#.to_vec(),
+        ),
+        (
+            "application/json",
+            br#"{"email":"a\u0000@x.id","password":"p","product_id":1,"platform":"shopee"}"#.to_vec(),
+        ),
+        (
+            "application/json",
+            format!(r#"{{"email":"{}","password":"{}","note":"{}"}}"#, "e".repeat(100_000), "p".repeat(100_000), "n".repeat(100_000)).into_bytes(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"id=%FF%FE&target=%00&ids=-1,99999999999999999999&platform=both&page=-5&job_id=..&reason=%07&live=maybe&q=%E2%80%AE".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"id=\xff\xfe&ids=\xc3\x28&reason=\xe2\x82".to_vec(),
+        ),
+        ("application/x-www-form-urlencoded", Vec::new()),
+        ("text/plain", b"\x00\x01\x02".to_vec()),
+    ]
+}
+
+/// The route's path with each `{param}` (or `:param`, `*rest`) replaced by `value`.
+fn fill(path: &str, value: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let is_parameter = (segment.starts_with('{') && segment.ends_with('}'))
+                || segment.starts_with(':')
+                || segment.starts_with('*');
+            if is_parameter {
+                value
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+struct Walk<'a> {
+    app: &'a TestApp,
+    requests: usize,
+    failures: Vec<String>,
+}
+
+impl Walk<'_> {
+    async fn send(
+        &mut self,
+        client: &Client,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        origin: Option<&str>,
+    ) {
+        self.requests += 1;
+        let mut request = client
+            .request(method.clone(), self.app.url(path))
+            .timeout(Duration::from_secs(20));
+        if let Some((content_type, bytes)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        if let Some(origin) = origin {
+            request = request.header(reqwest::header::ORIGIN, origin);
+        }
+        let short: String = path.chars().take(120).collect();
+        match request.send().await {
+            Ok(res) if res.status().is_server_error() => {
+                let status = res.status();
+                let text: String = res
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect();
+                self.failures
+                    .push(format!("{method} {short} → {status}: {text}"));
+            }
+            Ok(_) => {}
+            Err(e) => self
+                .failures
+                .push(format!("{method} {short} → no answer: {e}")),
+        }
+    }
+
+    /// Every malformed request for one route, with one client (signed in or not).
+    async fn route(&mut self, client: &Client, method: &Method, path: &str) {
+        let has_parameters = path.contains('{') || path.contains(':') || path.contains('*');
+        let paths: Vec<String> = if has_parameters {
+            parameter_values().iter().map(|v| fill(path, v)).collect()
+        } else {
+            vec![path.to_string()]
+        };
+        for filled in &paths {
+            for query in queries() {
+                self.send(client, Method::GET, &format!("{filled}{query}"), None, None)
+                    .await;
+            }
+            for wrong in [Method::PUT, Method::DELETE, Method::PATCH] {
+                self.send(client, wrong, filled, None, None).await;
+            }
+            let post = if *method == Method::GET {
+                Method::POST
+            } else {
+                method.clone()
+            };
+            for (content_type, bytes) in bodies() {
+                self.send(
+                    client,
+                    post.clone(),
+                    filled,
+                    Some((content_type, bytes)),
+                    None,
+                )
+                .await;
+            }
+            self.send(
+                client,
+                post.clone(),
+                filled,
+                Some(("application/json", b"{}".to_vec())),
+                Some("https://evil.example"),
+            )
+            .await;
+        }
+        // Far larger than any body SyncStore takes, once per route.
+        let huge = vec![b'a'; 3 * 1024 * 1024];
+        self.send(
+            client,
+            Method::POST,
+            &paths[0],
+            Some(("application/json", huge)),
+            None,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn no_route_answers_malformed_requests_with_a_server_error() {
+    let (app, _catalog) = app_with_catalog(3).await;
+    let mut routes = syncstore::http::known_routes();
+    // Signing out ends the signed-in walk's session: those routes go last.
+    routes.sort_by_key(|(_, path)| path.contains("logout"));
+    let kinds: Vec<&str> = routes.iter().map(|(_, p)| p.as_str()).collect();
+    for expected in [
+        "/api/products/{id}",
+        "/api/sync/batch/{batch_id}/events",
+        "/media/demo/{sku}/{file}",
+        "/api/fn/start_batch",
+        "/login",
+    ] {
+        assert!(
+            kinds.contains(&expected),
+            "{expected} missing from {kinds:?}"
+        );
+    }
+    assert!(
+        kinds.iter().any(|p| p.starts_with("/dashboard")),
+        "no page in {kinds:?}"
+    );
+
+    let anonymous = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut walk = Walk {
+        app: &app,
+        requests: 0,
+        failures: Vec::new(),
+    };
+    for (method, path) in &routes {
+        walk.route(&anonymous, method, path).await;
+        walk.route(&app.client, method, path).await;
+    }
+    assert!(
+        walk.requests > 1_000,
+        "only {} requests were sent",
+        walk.requests
+    );
+    assert!(
+        walk.failures.is_empty(),
+        "{} of {} requests failed:\n{}",
+        walk.failures.len(),
+        walk.requests,
+        walk.failures.join("\n")
+    );
+}
