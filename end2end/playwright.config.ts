@@ -22,8 +22,21 @@ export default defineConfig({
       ],
     },
   },
+  // One batch runs at a time (SPEC §7), so the batch tests of the two viewports run one
+  // after the other; everything else runs side by side.
   projects: [
-    { name: "desktop", use: { viewport: { width: 1280, height: 800 } } },
-    { name: "phone", use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } },
+    { name: "desktop", testIgnore: /batches\.spec\.ts/, use: { viewport: { width: 1280, height: 800 } } },
+    {
+      name: "phone",
+      testIgnore: /batches\.spec\.ts/,
+      use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+    },
+    { name: "desktop-batches", testMatch: /batches\.spec\.ts/, use: { viewport: { width: 1280, height: 800 } } },
+    {
+      name: "phone-batches",
+      testMatch: /batches\.spec\.ts/,
+      dependencies: ["desktop-batches"],
+      use: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+    },
   ],
 });

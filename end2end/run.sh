@@ -13,6 +13,7 @@ export SYNCSTORE_PUBLIC_URL="http://127.0.0.1:${port}"
 export LEPTOS_SITE_ROOT=target/site
 export E2E_BASE_URL="$SYNCSTORE_PUBLIC_URL"
 export E2E_EMAIL="owner@syncstore.test" E2E_PASSWORD="e2e-owner-password"
+export E2E_OPERATOR_EMAIL="operator@syncstore.test" E2E_OPERATOR_PASSWORD="e2e-operator-password"
 sandbox_port=$((port + 1))
 # The shops are the marketplace sandbox, with its development credentials (docs/sandbox.md).
 export SHOPEE_BASE_URL="http://127.0.0.1:${sandbox_port}" TIKTOK_BASE_URL="http://127.0.0.1:${sandbox_port}"
@@ -24,6 +25,14 @@ export SANDBOX_TIKTOK_AUDIT_MS=0
 
 "$bin" migrate
 "$bin" user add --email "$E2E_EMAIL" --role owner --password "$E2E_PASSWORD"
+"$bin" user add --email "$E2E_OPERATOR_EMAIL" --role operator --password "$E2E_OPERATOR_PASSWORD"
+# The browser tests run batches, so the server starts in the batch_50 stage: the pilot and
+# the 10-product stage are recorded as the owner's approvals, the record an approval leaves.
+# The gates themselves are tested through the real path in server/tests/api/rollout.rs.
+psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "
+  INSERT INTO rollout_approvals (stage, approved_by, note, evidence)
+  SELECT stage, (SELECT id FROM users WHERE email = '$E2E_EMAIL'), 'recorded by end2end/run.sh', '{\"test_setup\": true}'
+  FROM unnest(ARRAY['pilot', 'batch_10']) AS stage"
 "$bin" catalog demo --count 4147 2>/dev/null
 # Two demo products (ids 4141 and 4146) get only two images, so syncing them shows the
 # Error state; the catalog keeps its 4,147 products.

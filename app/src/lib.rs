@@ -19,6 +19,7 @@ use pages::{
     product::ProductPage,
     products::ProductsPage,
     reports::{BatchReportPage, PilotReportPage},
+    rollout::RolloutPage,
     sync_logs::SyncLogsPage,
     validation::ValidationPage,
 };
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/sync-logs") view=SyncLogsPage/>
                 <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
                 <Route path=path!("/dashboard/validation") view=ValidationPage/>
+                <Route path=path!("/dashboard/rollout") view=RolloutPage/>
             </Routes>
         </Router>
     }

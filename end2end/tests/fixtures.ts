@@ -43,12 +43,16 @@ export async function hydrated(page: Page) {
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 10_000 });
 }
 
-export async function signIn(page: Page, next = "/dashboard/products") {
+export async function signIn(
+  page: Page,
+  next = "/dashboard/products",
+  as: { email: string; password: string } = { email: process.env.E2E_EMAIL!, password: process.env.E2E_PASSWORD! },
+) {
   await page.goto(next);
   await expect(page).toHaveURL(/\/login\?next=/);
   await hydrated(page);
-  await page.getByLabel("Email").fill(process.env.E2E_EMAIL!);
-  await page.getByLabel("Password").fill(process.env.E2E_PASSWORD!);
+  await page.getByLabel("Email").fill(as.email);
+  await page.getByLabel("Password").fill(as.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(next.replace(/[?]/g, "\\?") + "$"));
   await hydrated(page);

@@ -13,6 +13,7 @@ test("validation run from the page names a product synced to one platform only",
   await page.getByRole("button", { name: "Sync to Shopee" }).click();
   await expect(page.getByTestId("sync-outcomes")).toContainText("Shopee: created");
 
+  if (isMobile) await page.getByTestId("phone-menu").getByText("Menu").click();
   await page.getByRole("link", { name: "Validation" }).click();
   await expect(page).toHaveURL(/\/dashboard\/validation$/);
   await hydrated(page);

@@ -9,6 +9,7 @@ mod m20261129_000003_verifications;
 mod m20261129_000004_queue;
 mod m20261129_000005_sync_claims;
 mod m20261129_000006_validation_runs;
+mod m20261129_000007_rollout;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_queue::Migration),
             Box::new(m20261129_000005_sync_claims::Migration),
             Box::new(m20261129_000006_validation_runs::Migration),
+            Box::new(m20261129_000007_rollout::Migration),
         ]
     }
 }

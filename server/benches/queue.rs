@@ -80,6 +80,7 @@ async fn batch50(sandbox_qps: u32, own_qps: u32, concurrency: usize) -> (f64, f6
     let mut app = support::spawn_app_with_options(support::AppOptions {
         worker: false,
         sandbox_qps: Some(sandbox_qps),
+        ..Default::default()
     })
     .await;
     app.settings.shopee_qps = own_qps;

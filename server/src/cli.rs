@@ -49,6 +49,10 @@ pub enum Command {
     /// Reports generated from data (Markdown on standard output).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The rollout stage (pilot, batches of 10, batches of 50, complete), what its test
+    /// still needs, and the owner's approvals.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
     /// The Phase 2 checks over every synced product: pricing, SEO titles, mappings and
     /// images. Exits 0 when all pass, 1 when any fails, 2 when it cannot run.
     Validate {
@@ -58,6 +62,25 @@ pub enum Command {
         /// Print the result as JSON (the `GET /api/validation` body).
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RolloutCommand {
+    /// The stage, what its test still lacks and the approvals so far (`--json`: the
+    /// `GET /api/rollout` body).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve leaving the current stage, as the owner; refused until its test has passed.
+    Approve {
+        /// What was checked; stored with the approval.
+        #[arg(long)]
+        note: String,
+        /// The approving owner's email.
+        #[arg(long)]
+        by: String,
     },
 }
 
@@ -155,6 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 .ok_or_else(|| anyhow::anyhow!("no batch with id {batch_id:?}"))?;
             print!("{}", report.markdown);
         }
+        Command::Rollout(command) => return rollout(settings, command).await,
         Command::Report(ReportCommand::Pilot) => {
             let db = db::connect_and_migrate(&settings.database_url).await?;
             print!("{}", crate::sync::pilot::pilot_report(&db).await?.markdown);
@@ -195,6 +219,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `syncstore rollout`: exit 1 when an approval is refused.
+async fn rollout(
+    settings: Settings,
+    command: RolloutCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    let db = db::connect_and_migrate(&settings.database_url).await?;
+    let status = match command {
+        RolloutCommand::Status { json: true } => {
+            let status = crate::rollout::status(&db).await?;
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
+        RolloutCommand::Status { json: false } => crate::rollout::status(&db).await?,
+        RolloutCommand::Approve { note, by } => {
+            let Some(user) = users::find_by_email(&db, &by).await? else {
+                eprintln!("error: no user with email {by:?}");
+                return Ok(std::process::ExitCode::FAILURE);
+            };
+            match crate::rollout::approve(&db, &user, &note).await {
+                Ok(status) => {
+                    eprintln!("approved; the rollout is now in {}", status.stage.label());
+                    status
+                }
+                Err(crate::rollout::ApproveError::Db(e)) => return Err(e.into()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(std::process::ExitCode::FAILURE);
+                }
+            }
+        }
+    };
+    println!(
+        "Stage: {} ({}; batches of at most {} products)",
+        status.stage.as_str(),
+        status.stage.label(),
+        status.stage.max_batch_products()
+    );
+    if let Some(next) = status.stage.next() {
+        println!("Next: {} — needs {}", next.label(), status.stage.test());
+        if status.ready {
+            println!("Ready: the owner may approve.");
+        }
+        for missing in &status.missing {
+            println!("  missing: {missing}");
+        }
+    }
+    for a in &status.approvals {
+        println!(
+            "Approved {} by {} at {}: {}",
+            a.stage.as_str(),
+            a.by.as_deref().unwrap_or("?"),
+            a.at,
+            a.note
+        );
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

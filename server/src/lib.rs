@@ -9,6 +9,7 @@ pub mod marketplace;
 pub mod queue;
 pub mod redact;
 pub mod redis;
+pub mod rollout;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

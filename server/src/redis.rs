@@ -76,8 +76,10 @@ impl SessionStore for RedisSessionStore {
         Ok(())
     }
 
+    /// Only a session that still exists is written: a request that was running while its
+    /// user signed out (which deletes the session) must not bring the session back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.write(record, None).await.map(|_| ())
+        self.write(record, Some(SetOptions::XX)).await.map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

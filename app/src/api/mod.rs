@@ -5,11 +5,13 @@
 pub mod batch;
 pub mod models;
 pub mod queue;
+pub mod rollout;
 pub mod validation;
 
 pub use batch::*;
 pub use models::*;
 pub use queue::*;
+pub use rollout::*;
 pub use validation::*;
 
 use leptos::prelude::*;
@@ -29,6 +31,11 @@ pub enum Failure {
     NotFound(String),
     /// 409: the request is fine but the state does not allow it now.
     Conflict(String),
+    /// 422: well-formed, but not something SyncStore can do (too many products, unknown
+    /// ids, a listing the marketplace refuses).
+    Unprocessable(String),
+    /// 429: a marketplace's rate limit; try again shortly.
+    RateLimited(String),
     /// 502: a marketplace failed.
     Upstream(String),
     /// 500: the detail is in the server log.
@@ -43,6 +50,8 @@ impl Failure {
             Failure::Forbidden(_) => 403,
             Failure::NotFound(_) => 404,
             Failure::Conflict(_) => 409,
+            Failure::Unprocessable(_) => 422,
+            Failure::RateLimited(_) => 429,
             Failure::Upstream(_) => 502,
             Failure::Internal => 500,
         }
@@ -54,6 +63,8 @@ impl Failure {
             | Failure::Forbidden(m)
             | Failure::NotFound(m)
             | Failure::Conflict(m)
+            | Failure::Unprocessable(m)
+            | Failure::RateLimited(m)
             | Failure::Upstream(m) => m,
             Failure::Unauthenticated => "sign in first",
             Failure::Internal => "something went wrong on the server; try again",
@@ -63,11 +74,24 @@ impl Failure {
 
 impl From<Failure> for ServerFnError {
     /// Sets the response's status (on the server) and carries the message to the page.
+    /// A plain HTML form post (a form sent before the page became interactive) keeps the
+    /// redirect back to its page that carries the error, so the browser does not stop on
+    /// a bare error answer.
     fn from(failure: Failure) -> Self {
         #[cfg(feature = "ssr")]
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = axum::http::StatusCode::from_u16(failure.status()) {
-                response.set_status(status);
+        {
+            let form_post = use_context::<axum::http::request::Parts>().is_some_and(|p| {
+                p.headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+            });
+            if let (false, Some(response)) =
+                (form_post, use_context::<leptos_axum::ResponseOptions>())
+            {
+                if let Ok(status) = axum::http::StatusCode::from_u16(failure.status()) {
+                    response.set_status(status);
+                }
             }
         }
         ServerFnError::new(failure.message())
@@ -238,13 +262,26 @@ pub mod ssr {
         async fn spot_check(&self, id: String) -> Result<usize, Failure>;
         async fn validation_runs(&self) -> Result<Vec<ValidationReport>, Failure>;
         async fn run_validation(&self, live: bool) -> Result<ValidationReport, Failure>;
+        async fn rollout(&self) -> Result<RolloutStatus, Failure>;
+        async fn approve_rollout(
+            &self,
+            user: CurrentUser,
+            note: String,
+        ) -> Result<RolloutStatus, Failure>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;
 
+    /// The signed-in user (the session layer answers 401 before a server function runs
+    /// without one).
+    pub fn signed_in() -> Result<CurrentUser, ServerFnError> {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
+            .ok_or_else(|| Failure::Unauthenticated.into())
+    }
+
     pub fn dashboard() -> Result<SharedDashboard, ServerFnError> {
-        use_context::<SharedDashboard>()
-            .ok_or_else(|| ServerFnError::new("dashboard backend missing from context"))
+        use_context::<SharedDashboard>().ok_or_else(|| Failure::Internal.into())
     }
 }
 

@@ -6,6 +6,19 @@ use leptos_router::components::A;
 use crate::api::whoami;
 
 #[component]
+fn NavLinks() -> impl IntoView {
+    view! {
+        <A href="/dashboard/products" attr:class="hover:text-neutral-900">"Products"</A>
+        <A href="/dashboard/batches" attr:class="hover:text-neutral-900">"Batches"</A>
+        <A href="/dashboard/dead-letters" attr:class="hover:text-neutral-900">"Dead letters"</A>
+        <A href="/dashboard/sync-logs" attr:class="hover:text-neutral-900">"Sync logs"</A>
+        <A href="/dashboard/reports/pilot" attr:class="hover:text-neutral-900">"Pilot report"</A>
+        <A href="/dashboard/validation" attr:class="hover:text-neutral-900">"Validation"</A>
+        <A href="/dashboard/rollout" attr:class="hover:text-neutral-900">"Rollout"</A>
+    }
+}
+
+#[component]
 pub fn DashboardLayout(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
     view! {
@@ -15,14 +28,16 @@ pub fn DashboardLayout(children: Children) -> impl IntoView {
                     <A href="/dashboard/products" attr:class="text-base font-semibold tracking-tight">
                         "SyncStore"
                     </A>
-                    <nav class="flex flex-wrap gap-x-4 gap-y-1 text-sm text-neutral-600">
-                        <A href="/dashboard/products" attr:class="hover:text-neutral-900">"Products"</A>
-                        <A href="/dashboard/batches" attr:class="hover:text-neutral-900">"Batches"</A>
-                        <A href="/dashboard/dead-letters" attr:class="hover:text-neutral-900">"Dead letters"</A>
-                        <A href="/dashboard/sync-logs" attr:class="hover:text-neutral-900">"Sync logs"</A>
-                        <A href="/dashboard/reports/pilot" attr:class="hover:text-neutral-900">"Pilot report"</A>
-                        <A href="/dashboard/validation" attr:class="hover:text-neutral-900">"Validation"</A>
+                    // Wide screens: one row of links. Phones: a menu that opens below the bar.
+                    <nav class="hidden flex-wrap gap-x-4 gap-y-1 text-sm text-neutral-600 md:flex">
+                        <NavLinks/>
                     </nav>
+                    <details class="order-last w-full md:hidden" data-testid="phone-menu">
+                        <summary class="cursor-pointer list-none py-1 text-sm font-medium text-neutral-700">"Menu"</summary>
+                        <nav class="grid grid-cols-2 gap-x-4 gap-y-2 py-2 text-sm text-neutral-700">
+                            <NavLinks/>
+                        </nav>
+                    </details>
                     <div class="ml-auto flex items-center gap-3 text-sm">
                         <Suspense fallback=|| ()>
                             {move || Suspend::new(async move {

@@ -5,5 +5,6 @@ pub mod not_found;
 pub mod product;
 pub mod products;
 pub mod reports;
+pub mod rollout;
 pub mod sync_logs;
 pub mod validation;

@@ -48,6 +48,8 @@ pub enum NewBatch {
     },
     /// These products already have an unfinished job for one of the platforms.
     Busy(Vec<i64>),
+    /// The rollout's rules refuse a batch now (`rollout::batch_gate`).
+    Gated(String),
 }
 
 /// Creates a batch with one job per product and platform, in one transaction, unless a
@@ -67,6 +69,9 @@ pub async fn create_batch(
         [],
     ))
     .await?;
+    if let Some(reason) = crate::rollout::batch_gate(&txn, product_ids.len()).await? {
+        return Ok(NewBatch::Gated(reason));
+    }
     let id_list = format!(
         "{{{}}}",
         product_ids
@@ -448,12 +453,20 @@ pub async fn pending_jobs(
 }
 
 /// Puts a dead-lettered job back in line with fresh attempts; its batch is open again.
-/// Returns the batch id, or `None` when the job is not in the dead-letter queue.
+/// Returns the batch id, or `None` when the job is not in the dead-letter queue. Takes the
+/// lock batch creation holds, so a new batch's gate never sees the job half-way between
+/// failed and waiting.
 pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<String>, DbErr> {
     if !app::api::plausible_id(job_id) {
         return Ok(None);
     }
-    let row = db
+    let txn = db.begin().await?;
+    txn.execute_raw(sql(
+        "SELECT pg_advisory_xact_lock(hashtext('syncstore.create_batch'))",
+        [],
+    ))
+    .await?;
+    let row = txn
         .query_one_raw(sql(
             "WITH job AS (
                 UPDATE sync_jobs SET state = 'waiting', attempts = 0, stalls = 0, run_at = now(),
@@ -466,7 +479,9 @@ pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<
             [job_id.into()],
         ))
         .await?;
-    row.map(|r| r.try_get("", "batch_id")).transpose()
+    let batch = row.map(|r| r.try_get("", "batch_id")).transpose()?;
+    txn.commit().await?;
+    Ok(batch)
 }
 
 /// Takes a job out of the dead-letter queue for good, keeping who and why.

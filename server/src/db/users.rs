@@ -156,6 +156,19 @@ pub async fn find_user(db: &DatabaseConnection, id: i64) -> Result<Option<Curren
     .and_then(UserRow::into_user))
 }
 
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<Option<CurrentUser>, DbErr> {
+    Ok(UserRow::find_by_statement(sql(
+        "SELECT id, email, role, password_hash FROM users WHERE lower(email) = lower($1)",
+        [email.trim().into()],
+    ))
+    .one(db)
+    .await?
+    .and_then(UserRow::into_user))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,10 @@ impl From<BatchRejected> for AppError {
                 message: e.to_string(),
                 product_ids: ids.clone(),
             },
+            BatchRejected::Gate(message) => AppError::RolloutGate {
+                missing: vec![message.clone()],
+                message,
+            },
             BatchRejected::Queue(q) => AppError::Internal(q.into()),
         }
     }

@@ -3,9 +3,9 @@
 
 use app::api::ssr::Dashboard;
 use app::api::{
-    BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto, DeadLetter,
-    Failure, LogFilter, PilotReportDto, Platform, ProductDetail, ProductList, SyncLogPage,
-    SyncOutcome, ValidationReport,
+    BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto, CurrentUser,
+    DeadLetter, Failure, LogFilter, PilotReportDto, Platform, ProductDetail, ProductList,
+    RolloutStatus, SyncLogPage, SyncOutcome, ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -102,8 +102,13 @@ impl Dashboard for DbDashboard {
             .await
             .map_err(|e| match e {
                 BatchRejected::Queue(q) => unexpected(q),
-                BatchRejected::InProgress(_) => Failure::Conflict(e.to_string()),
-                other => Failure::Invalid(other.to_string()),
+                BatchRejected::InProgress(_) | BatchRejected::Gate(_) => {
+                    Failure::Conflict(e.to_string())
+                }
+                BatchRejected::TooLarge(_) | BatchRejected::UnknownProducts(_) => {
+                    Failure::Unprocessable(e.to_string())
+                }
+                BatchRejected::Invalid(m) => Failure::Invalid(m),
             })
     }
 
@@ -120,7 +125,11 @@ impl Dashboard for DbDashboard {
     async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), Failure> {
         match self.0.queue.cancel_batch(&id, user_id).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Failure::Conflict("this batch has already finished".into())),
+            Ok(false) => match batches::snapshot(&self.0.db, &id).await {
+                Ok(Some(_)) => Err(Failure::Invalid("this batch has already finished".into())),
+                Ok(None) => Err(Failure::NotFound(format!("no batch with id {id:?}"))),
+                Err(e) => Err(unexpected(e)),
+            },
             Err(e) => Err(unexpected(e)),
         }
     }
@@ -181,6 +190,26 @@ impl Dashboard for DbDashboard {
             .await
             .map_err(sync_failure)
     }
+
+    async fn rollout(&self) -> Result<RolloutStatus, Failure> {
+        crate::rollout::status(&self.0.db).await.map_err(unexpected)
+    }
+
+    async fn approve_rollout(
+        &self,
+        user: CurrentUser,
+        note: String,
+    ) -> Result<RolloutStatus, Failure> {
+        use crate::rollout::ApproveError;
+        crate::rollout::approve(&self.0.db, &user, &note)
+            .await
+            .map_err(|e| match e {
+                ApproveError::NotOwner => Failure::Forbidden(e.to_string()),
+                ApproveError::Invalid(m) => Failure::Invalid(m),
+                ApproveError::Gate { .. } => Failure::Conflict(e.to_string()),
+                ApproveError::Db(e) => unexpected(e),
+            })
+    }
 }
 
 /// Logs what went wrong and tells the user only that it did.
@@ -199,7 +228,12 @@ fn sync_failure(e: crate::sync::SyncError) -> Failure {
         crate::sync::SyncError::InvalidProduct(m) if m.starts_with("no product") => {
             Failure::NotFound(m)
         }
-        crate::sync::SyncError::InvalidProduct(_) => Failure::Invalid(e.to_string()),
-        other => Failure::Upstream(other.to_string()),
+        crate::sync::SyncError::InvalidProduct(_) => Failure::Unprocessable(e.to_string()),
+        crate::sync::SyncError::NotConnected(_) => Failure::Invalid(e.to_string()),
+        crate::sync::SyncError::Marketplace(ref m) => match m.class() {
+            "RATE_LIMITED" => Failure::RateLimited(e.to_string()),
+            "INVALID_PRODUCT" => Failure::Unprocessable(e.to_string()),
+            _ => Failure::Upstream(e.to_string()),
+        },
     }
 }

@@ -30,6 +30,12 @@ pub enum AppError {
         message: String,
         product_ids: Vec<i64>,
     },
+    /// The rollout's rules refuse this now (SPEC §7): `missing` says what is needed.
+    #[error("{message}")]
+    RolloutGate {
+        message: String,
+        missing: Vec<String>,
+    },
     /// A marketplace failed: `NETWORK_ERROR`, `UNAUTHORIZED` (502) or `RATE_LIMITED` (429).
     #[error("{message}")]
     Upstream { code: &'static str, message: String },
@@ -49,6 +55,7 @@ impl AppError {
             AppError::BatchTooLarge(_) => "BATCH_TOO_LARGE",
             AppError::UnknownProducts(_) => "INVALID_PRODUCT",
             AppError::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
+            AppError::RolloutGate { .. } => "ROLLOUT_GATE",
             AppError::Upstream { code, .. } => code,
             AppError::Internal(_) => "INTERNAL_ERROR",
         }
@@ -65,7 +72,7 @@ impl AppError {
             AppError::BatchTooLarge(_) | AppError::UnknownProducts(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            AppError::SyncInProgress { .. } => StatusCode::CONFLICT,
+            AppError::SyncInProgress { .. } | AppError::RolloutGate { .. } => StatusCode::CONFLICT,
             AppError::Upstream { code, .. } if *code == "RATE_LIMITED" => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -99,6 +106,9 @@ impl IntoResponse for AppError {
         } = &self
         {
             body["error"]["product_ids"] = json!(ids);
+        }
+        if let AppError::RolloutGate { missing, .. } = &self {
+            body["error"]["missing"] = json!(missing);
         }
         (self.status(), Json(body)).into_response()
     }

@@ -7,6 +7,7 @@ pub mod error;
 mod input;
 pub mod media;
 pub mod products;
+mod rollout;
 pub mod sync;
 mod validation;
 
@@ -80,6 +81,8 @@ fn api() -> Api {
         "/api/sync/batch/{batch_id}/cancel",
         post(batch::cancel),
     )
+    .route(Method::GET, "/api/rollout", get(rollout::status))
+    .route(Method::POST, "/api/rollout/approve", post(rollout::approve))
     .route(Method::GET, "/api/validation", get(validation::latest))
     .route(Method::POST, "/api/validation/run", post(validation::run))
     .route(Method::POST, "/login", post(auth::form_login))

@@ -100,6 +100,9 @@ pub enum BatchRejected {
     UnknownProducts(Vec<i64>),
     #[error("already in an unfinished batch: product {}; wait for it to finish or cancel it", .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", "))]
     InProgress(Vec<i64>),
+    /// The rollout's rules (SPEC §7) do not allow this batch now; the text says which.
+    #[error("{0}")]
+    Gate(String),
     #[error(transparent)]
     Queue(#[from] QueueError),
 }
@@ -211,6 +214,7 @@ impl Queue {
             {
                 jobs::NewBatch::Created { batch_id, job_ids } => (batch_id, job_ids),
                 jobs::NewBatch::Busy(ids) => return Err(BatchRejected::InProgress(ids)),
+                jobs::NewBatch::Gated(reason) => return Err(BatchRejected::Gate(reason)),
             };
         // Were Redis to refuse now, the jobs are safe in Postgres and the maintenance
         // sweep dispatches them; the batch is still accepted.

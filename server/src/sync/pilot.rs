@@ -51,6 +51,10 @@ struct PilotRow {
 
 pub struct PilotReport {
     pub passed: bool,
+    /// A product without variants is synced to both platforms and verified there.
+    pub simple_verified: bool,
+    /// A product with variants is synced to both platforms and verified there.
+    pub variants_verified: bool,
     pub markdown: String,
 }
 
@@ -91,7 +95,9 @@ pub async fn pilot_report(db: &DatabaseConnection) -> Result<PilotReport, DbErr>
             })
         })
     };
-    let passed = verified_both(false) && verified_both(true);
+    let simple_verified = verified_both(false);
+    let variants_verified = verified_both(true);
+    let passed = simple_verified && variants_verified;
 
     let mut md = String::from("# Pilot test report\n\n");
     let _ = writeln!(
@@ -147,6 +153,8 @@ pub async fn pilot_report(db: &DatabaseConnection) -> Result<PilotReport, DbErr>
         );
     }
     Ok(PilotReport {
+        simple_verified,
+        variants_verified,
         passed,
         markdown: md,
     })

@@ -46,6 +46,7 @@ async fn a_job_whose_worker_stops_three_times_is_dead_lettered_as_worker_lost() 
     let app = spawn_app_with_options(AppOptions {
         worker: false,
         sandbox_qps: None,
+        ..AppOptions::default()
     })
     .await;
     let catalog = syncstore::catalog::demo::demo_catalog(3, &app.base);
@@ -67,6 +68,21 @@ async fn a_job_whose_worker_stops_three_times_is_dead_lettered_as_worker_lost() 
             &format!("worker {round} to hold the job"),
             Duration::from_secs(60),
             || async { (app.count(&held).await > 0).then_some(()) },
+        )
+        .await;
+        // Frozen inside a marketplace call (each takes a second), not half-way through a
+        // database round trip: a pool wait that spans the freeze times out on waking and
+        // ends the attempt before it is logged.
+        let calls = || async {
+            app.sandbox.stats().await["shopee"]["requests"]
+                .as_u64()
+                .unwrap()
+        };
+        let before = calls().await;
+        app.eventually(
+            &format!("worker {round} to call Shopee"),
+            Duration::from_secs(60),
+            || async { (calls().await > before).then_some(()) },
         )
         .await;
         signal("-STOP", pid);

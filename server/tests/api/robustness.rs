@@ -27,7 +27,10 @@ fn parameter_values() -> Vec<String> {
 /// Queries with the same kinds of values for every filter the routes read.
 fn queries() -> Vec<String> {
     vec![
-        "?page=-1&q=%00&batch_id=%FF&product=-3&platform=x&status=%0A&hours=-1".into(),
+        "?page=-1&q=%E2%80%AE&batch_id=%FF&product=-3&platform=x&status=%0A&hours=-1".into(),
+        "?page=1&hours=99999999999&product=99999999999999999999&status=failed&platform=tiktok".into(),
+        // Refused at the door (Postgres cannot store NUL); once per route is enough.
+        "?q=%00".into(),
         format!(
             "?page=99999999999999999999&q={}&batch_id=00000000-0000-0000-0000-000000000000&product=1e308&hours=99999999999",
             "%C3%A9".repeat(2000)
@@ -59,6 +62,23 @@ fn bodies() -> Vec<(&'static str, Vec<u8>)> {
             "application/x-www-form-urlencoded",
             b"id=%FF%FE&target=%00&ids=-1,99999999999999999999&platform=both&page=-5&job_id=..&reason=%07&live=maybe&q=%E2%80%AE".to_vec(),
         ),
+        // Every argument name a server function takes, with values that decode but are
+        // wrong, so each function's own checks run (no NUL: that is refused at the door).
+        (
+            "application/x-www-form-urlencoded",
+            b"id=-1&target=everywhere&ids=-1,99999999999999999999&platform=both&page=-5&q=%E2%80%AE&product=-3&status=%0A&hours=-1&job_id=..%2F..&reason=%07bell&live=false&note=%07".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            format!(
+                "id=99999999999999999999&target=tiktok&ids={}&platform=tiktok&page=99999999999&q={}&product=1e308&status=x&hours=99999999999&job_id=00000000-0000-0000-0000-000000000000&reason={}&live=false&note={}",
+                "7,".repeat(60),
+                "q".repeat(5000),
+                "r".repeat(5000),
+                "n".repeat(5000)
+            )
+            .into_bytes(),
+        ),
         (
             "application/x-www-form-urlencoded",
             b"id=\xff\xfe&ids=\xc3\x28&reason=\xe2\x82".to_vec(),
@@ -84,6 +104,12 @@ fn fill(path: &str, value: &str) -> String {
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// What SyncStore says in place of an internal error's detail.
+const INTERNAL_FAILURE: [&str; 2] = [
+    "something went wrong on the server",
+    "unexpected server error",
+];
 
 struct Walk<'a> {
     app: &'a TestApp,
@@ -114,7 +140,17 @@ impl Walk<'_> {
         }
         let short: String = path.chars().take(120).collect();
         match request.send().await {
-            Ok(res) if res.status().is_server_error() => {
+            Ok(res) if !res.status().is_server_error() => {
+                // A page streams its 200 before its data loads: an internal failure shows
+                // only in the text.
+                let text = res.text().await.unwrap_or_default();
+                if INTERNAL_FAILURE.iter().any(|m| text.contains(m)) {
+                    self.failures.push(format!(
+                        "{method} {short} → an internal failure in the page"
+                    ));
+                }
+            }
+            Ok(res) => {
                 let status = res.status();
                 let text: String = res
                     .text()
@@ -126,7 +162,6 @@ impl Walk<'_> {
                 self.failures
                     .push(format!("{method} {short} → {status}: {text}"));
             }
-            Ok(_) => {}
             Err(e) => self
                 .failures
                 .push(format!("{method} {short} → no answer: {e}")),
@@ -219,6 +254,15 @@ async fn no_route_answers_malformed_requests_with_a_server_error() {
         requests: 0,
         failures: Vec::new(),
     };
+    // What the fallback serves: static files, the 404 page and escapes from the site root.
+    for path in [
+        "/pkg/..%2F..%2FCargo.toml",
+        "/favicon.ico",
+        "/no/such/page%FF",
+        "/%2e%2e/%2e%2e/etc/passwd",
+    ] {
+        routes.push((Method::GET, path.to_string()));
+    }
     for (method, path) in &routes {
         walk.route(&anonymous, method, path).await;
         walk.route(&app.client, method, path).await;

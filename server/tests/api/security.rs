@@ -108,6 +108,7 @@ async fn app_without_worker(
     let mut app = spawn_app_with_options(AppOptions {
         worker: false,
         sandbox_qps: None,
+        ..AppOptions::default()
     })
     .await;
     adjust(&mut app.settings);
@@ -362,8 +363,10 @@ async fn server_functions_answer_bad_calls_like_the_json_api() {
         (
             "/api/fn/cancel_batch",
             "id=00000000-0000-0000-0000-000000000000",
-            409,
+            404,
         ),
+        ("/api/fn/start_batch", "ids=1,99999999&platform=both", 422),
+        ("/api/fn/approve_rollout", "note=", 400),
         (
             "/api/fn/retry_dead_letter",
             "job_id=00000000-0000-0000-0000-000000000000",
@@ -374,6 +377,22 @@ async fn server_functions_answer_bad_calls_like_the_json_api() {
         assert_eq!(got, status, "{path} {form}: {text}");
         assert!(!text.to_lowercase().contains("database"), "{text}");
     }
+    // A form sent before the page became interactive goes back to its page with the error.
+    let res = app
+        .client
+        .post(app.url("/api/fn/list_products"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/dashboard/products"))
+        .form(&[("page", "-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&app.url("/dashboard/products")) && location.contains("__err="),
+        "{location}"
+    );
     let res = app
         .client
         .post(app.url("/api/fn/list_products"))
@@ -399,4 +418,35 @@ async fn a_session_ends_after_the_configured_idle_time_and_lives_while_used() {
     let (status, body) = app.get_json("/api/products").await;
     assert_eq!(status, 401, "{body}");
     assert_error(&body, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_request_still_running_at_sign_out_does_not_bring_the_session_back() {
+    let (app, id) = app_without_worker(|_| {}).await;
+    // A slow request on the session (a sync against a marketplace answering in 300 ms),
+    // then sign-out while it runs.
+    app.sandbox.latency(300).await;
+    let slow = {
+        let client = app.client.clone();
+        let url = app.url("/api/sync/manual");
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"product_id": id, "target_platform": "shopee"}))
+                .send()
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let out = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let finished = slow.await.unwrap().unwrap();
+    assert_eq!(finished.status(), 200, "the sync itself went through");
+    let (status, body) = app.get_json("/api/products").await;
+    assert_eq!(status, 401, "signed out, yet: {body}");
 }

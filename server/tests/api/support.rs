@@ -1,6 +1,7 @@
 //! `spawn_app`: the real SyncStore on a random port, against a fresh, migrated database
 //! and a fresh Redis key prefix.
 
+use app::api::Stage;
 use rand::Rng;
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
@@ -76,6 +77,11 @@ pub struct AppOptions {
     pub worker: bool,
     /// The sandbox's per-shop limit (calls per second) for both platforms.
     pub sandbox_qps: Option<u32>,
+    /// The rollout stage the app starts in. Tests of the queue start in `batch_50`: the
+    /// pilot and the 10-product stage are recorded as approved by the owner, with the
+    /// record an approval leaves (`rollout::record_approval`); their gates are tested in
+    /// `rollout.rs` through the real path.
+    pub stage: Stage,
 }
 
 impl Default for AppOptions {
@@ -83,6 +89,7 @@ impl Default for AppOptions {
         AppOptions {
             worker: true,
             sandbox_qps: None,
+            stage: Stage::Batch50,
         }
     }
 }
@@ -110,7 +117,7 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), options: AppOptions) -> TestA
     let state = AppState::connect(settings.clone())
         .await
         .expect("connect to Postgres and Redis");
-    users::create_user(
+    let owner = users::create_user(
         &state.db,
         OWNER_EMAIL,
         app::api::Role::Owner,
@@ -118,6 +125,17 @@ async fn spawn(adjust: impl FnOnce(&mut Settings), options: AppOptions) -> TestA
     )
     .await
     .unwrap();
+    for passed in Stage::ALL.into_iter().take_while(|s| *s < options.stage) {
+        syncstore::rollout::record_approval(
+            &state.db,
+            passed,
+            Some(owner.id),
+            "recorded by the test setup",
+            json!({"test_setup": true}),
+        )
+        .await
+        .unwrap();
+    }
     let db = state.db.clone();
     let mut application = Application::build(state).await.expect("bind");
     if !options.worker {
