@@ -10,6 +10,7 @@ mod m20261129_000004_queue;
 mod m20261129_000005_sync_claims;
 mod m20261129_000006_validation_runs;
 mod m20261129_000007_rollout;
+mod m20261129_000008_sync_snapshots;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_sync_claims::Migration),
             Box::new(m20261129_000006_validation_runs::Migration),
             Box::new(m20261129_000007_rollout::Migration),
+            Box::new(m20261129_000008_sync_snapshots::Migration),
         ]
     }
 }

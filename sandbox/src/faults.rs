@@ -55,6 +55,9 @@ pub struct FaultRequest {
     /// Makes the choice of faulted calls repeatable from here on.
     #[serde(default)]
     seed: Option<u64>,
+    /// Fault only calls whose path contains this (e.g. `get_item_base_info`).
+    #[serde(default)]
+    path: Option<String>,
 }
 
 fn one() -> f64 {
@@ -92,9 +95,11 @@ pub async fn set_faults(State(sandbox): State<Sandbox>, body: axum::body::Bytes)
     }
     if matches!(request.platform, FaultTarget::Shopee | FaultTarget::All) {
         state.shopee.fault = fault;
+        state.fault_paths[0] = request.path.clone();
     }
     if matches!(request.platform, FaultTarget::Tiktok | FaultTarget::All) {
         state.tiktok_fault = fault;
+        state.fault_paths[1] = request.path.clone();
     }
     Json(json!({"ok": true})).into_response()
 }

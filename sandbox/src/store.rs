@@ -66,12 +66,27 @@ pub struct State {
     pub shopee: ShopeeState,
     pub tiktok: TiktokState,
     pub tiktok_fault: Fault,
+    /// A fault's `path`: when set, only calls whose path contains it are faulted (per
+    /// platform: Shopee, TikTok); the others keep only the fault's latency.
+    pub fault_paths: [Option<String>; 2],
     /// Set by a fault request with a `seed`: which calls a probabilistic fault hits is
     /// then the same from run to run (for the same order of calls).
     pub fault_rng: Option<rand::rngs::StdRng>,
 }
 
 impl State {
+    /// `fault` as it applies to a call of `path` on the platform with this index in
+    /// [`State::fault_paths`].
+    pub fn fault_for(&self, platform: usize, path: &str, fault: Fault) -> Fault {
+        match &self.fault_paths[platform] {
+            Some(only) if !path.contains(only.as_str()) => Fault {
+                mode: crate::faults::FaultMode::None,
+                ..fault
+            },
+            _ => fault,
+        }
+    }
+
     /// The number a fault's probability is compared with, for the next call.
     pub fn fault_roll(&mut self) -> f64 {
         use rand::Rng;

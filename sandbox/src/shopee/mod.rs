@@ -237,7 +237,10 @@ pub async fn handle(
     let (fault, roll) = {
         let mut state = sandbox.lock();
         state.shopee.stats.requests += 1;
-        (state.shopee.fault, state.fault_roll())
+        (
+            state.fault_for(0, path, state.shopee.fault),
+            state.fault_roll(),
+        )
     };
     match faults::apply(fault, roll).await {
         FaultEffect::Proceed => {}

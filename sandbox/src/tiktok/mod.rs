@@ -283,7 +283,10 @@ pub async fn handle(
     let (fault, roll) = {
         let mut state = sb.lock();
         state.tiktok.stats.requests += 1;
-        (state.tiktok_fault, state.fault_roll())
+        (
+            state.fault_for(1, call.path, state.tiktok_fault),
+            state.fault_roll(),
+        )
     };
     match faults::apply(fault, roll).await {
         FaultEffect::Proceed => {}

@@ -7,6 +7,7 @@ mod claim;
 pub(crate) mod images;
 pub mod pilot;
 mod shopee;
+mod snapshot;
 mod tiktok;
 pub mod verify;
 
@@ -195,7 +196,7 @@ impl SyncService {
         {
             Ok(claim) => {
                 let outcome = self
-                    .attempt(product_id, platform, &claim, &mut request)
+                    .attempt(product_id, platform, &claim, ctx, &mut request)
                     .await;
                 claim.release().await;
                 outcome
@@ -260,6 +261,7 @@ impl SyncService {
         product_id: i64,
         platform: Platform,
         claim: &SyncClaim,
+        ctx: &AttemptContext,
         request: &mut Value,
     ) -> Result<SyncResult, SyncError> {
         let product = catalog::product_detail(&self.db, product_id)
@@ -305,6 +307,17 @@ impl SyncService {
         if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
             return Ok(unchanged);
         }
+        // Backup first: nothing is sent until the listing and mapping are stored as they are.
+        snapshot::take(
+            &self.db,
+            &shop,
+            product_id,
+            &product.sku,
+            platform,
+            mapping.as_ref(),
+            ctx,
+        )
+        .await?;
         records::set_status(&self.db, product_id, platform, "syncing", None).await?;
         let target = Target {
             product: &product,

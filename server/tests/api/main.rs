@@ -14,6 +14,7 @@ mod robustness;
 mod rollout;
 mod security;
 mod shopee_client;
+mod snapshots;
 mod support;
 mod tiktok_client;
 mod validation;
