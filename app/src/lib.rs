@@ -12,6 +12,7 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use pages::{
+    audit::AuditPage,
     batches::{BatchPage, BatchesPage},
     dead_letters::DeadLettersPage,
     login::LoginPage,
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
                 <Route path=path!("/dashboard/validation") view=ValidationPage/>
                 <Route path=path!("/dashboard/rollout") view=RolloutPage/>
+                <Route path=path!("/dashboard/audit") view=AuditPage/>
             </Routes>
         </Router>
     }

@@ -64,4 +64,12 @@ test("a failed job goes to the dead-letter queue and is discarded with a reason"
   await letter.getByLabel("Reason for discarding").fill("Listed by hand with the right photos");
   await letter.getByRole("button", { name: "Discard" }).click();
   await expect(letter).toHaveCount(0);
+
+  // The discard is in the audit log, with who did it and why.
+  await page.goto("/dashboard/audit?action=dead_letter.discard");
+  await hydrated(page);
+  const entry = page.getByTestId("audit-entries").locator("li").filter({ hasText: job! });
+  await expect(entry).toContainText("Dead letter discarded");
+  await expect(entry).toContainText(process.env.E2E_EMAIL!);
+  await expect(entry).toContainText("Listed by hand with the right photos");
 });

@@ -2,12 +2,14 @@
 //! The server functions delegate to a [`ssr::Dashboard`] the server crate provides, so
 //! database code stays in `server/`.
 
+pub mod audit;
 pub mod batch;
 pub mod models;
 pub mod queue;
 pub mod rollout;
 pub mod validation;
 
+pub use audit::*;
 pub use batch::*;
 pub use models::*;
 pub use queue::*;
@@ -263,6 +265,12 @@ pub mod ssr {
         async fn validation_runs(&self) -> Result<Vec<ValidationReport>, Failure>;
         async fn run_validation(&self, live: bool) -> Result<ValidationReport, Failure>;
         async fn rollout(&self) -> Result<RolloutStatus, Failure>;
+        async fn audit_log(
+            &self,
+            page: u32,
+            action: Option<String>,
+            user: Option<String>,
+        ) -> Result<AuditPage, Failure>;
         async fn approve_rollout(
             &self,
             user: CurrentUser,

@@ -15,6 +15,7 @@ fn NavLinks() -> impl IntoView {
         <A href="/dashboard/reports/pilot" attr:class="hover:text-neutral-900">"Pilot report"</A>
         <A href="/dashboard/validation" attr:class="hover:text-neutral-900">"Validation"</A>
         <A href="/dashboard/rollout" attr:class="hover:text-neutral-900">"Rollout"</A>
+        <A href="/dashboard/audit" attr:class="hover:text-neutral-900">"Audit log"</A>
     }
 }
 

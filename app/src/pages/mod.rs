@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod batches;
 pub mod dead_letters;
 pub mod login;

@@ -1,6 +1,7 @@
 //! Who did what to the live shops, kept in `audit_log`.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use app::api::{AuditEntry, AuditPage, AUDIT_PER_PAGE};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
 use serde_json::Value;
 
 use super::sql;
@@ -17,4 +18,52 @@ pub async fn record(
     ))
     .await
     .map(|_| ())
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    created_at: chrono::DateTime<chrono::Utc>,
+    email: Option<String>,
+    action: String,
+    detail: Value,
+    total: i64,
+}
+
+/// One page of the log, newest first; `action` exactly, `user` as part of the email.
+pub async fn page(
+    db: &DatabaseConnection,
+    page: u32,
+    action: Option<String>,
+    user: Option<String>,
+) -> Result<AuditPage, DbErr> {
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(AUDIT_PER_PAGE);
+    let rows = Row::find_by_statement(sql(
+        "SELECT a.created_at, u.email, a.action, a.detail, count(*) OVER () AS total
+         FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+         WHERE ($1::text IS NULL OR a.action = $1)
+           AND ($2::text IS NULL OR strpos(lower(u.email), lower($2)) > 0)
+         ORDER BY a.created_at DESC, a.id DESC
+         LIMIT $3 OFFSET $4",
+        [
+            action.into(),
+            user.into(),
+            i64::from(AUDIT_PER_PAGE).into(),
+            offset.into(),
+        ],
+    ))
+    .all(db)
+    .await?;
+    Ok(AuditPage {
+        total: rows.first().map_or(0, |r| r.total.max(0) as u64),
+        page,
+        entries: rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                by: r.email,
+                action: r.action,
+                detail: r.detail.to_string(),
+            })
+            .collect(),
+    })
 }

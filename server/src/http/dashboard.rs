@@ -3,9 +3,9 @@
 
 use app::api::ssr::Dashboard;
 use app::api::{
-    BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto, CurrentUser,
-    DeadLetter, Failure, LogFilter, PilotReportDto, Platform, ProductDetail, ProductList,
-    RolloutStatus, SyncLogPage, SyncOutcome, ValidationReport,
+    AuditPage, BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto,
+    CurrentUser, DeadLetter, Failure, LogFilter, PilotReportDto, Platform, ProductDetail,
+    ProductList, RolloutStatus, SyncLogPage, SyncOutcome, ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -189,6 +189,17 @@ impl Dashboard for DbDashboard {
         crate::validation::run(&self.0.sync, live, &|_, _| {})
             .await
             .map_err(sync_failure)
+    }
+
+    async fn audit_log(
+        &self,
+        page: u32,
+        action: Option<String>,
+        user: Option<String>,
+    ) -> Result<AuditPage, Failure> {
+        crate::db::audit::page(&self.0.db, page, action, user)
+            .await
+            .map_err(unexpected)
     }
 
     async fn rollout(&self) -> Result<RolloutStatus, Failure> {

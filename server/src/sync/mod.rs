@@ -110,6 +110,10 @@ struct Target<'a> {
     category: &'a str,
     intended: &'a Intended,
     mapping: Option<&'a records::StoredMapping>,
+    /// The job and batch this attempt belongs to, for its snapshot.
+    ctx: &'a AttemptContext,
+    /// The mapping as it was before this attempt (`snapshot::mapping_as_held`).
+    held: Option<&'a Value>,
 }
 
 /// The connected shop one attempt talks to.
@@ -307,23 +311,15 @@ impl SyncService {
         if let Some(unchanged) = unchanged(platform, &intended, mapping.as_ref()) {
             return Ok(unchanged);
         }
-        // Backup first: nothing is sent until the listing and mapping are stored as they are.
-        snapshot::take(
-            &self.db,
-            &shop,
-            product_id,
-            &product.sku,
-            platform,
-            mapping.as_ref(),
-            ctx,
-        )
-        .await?;
+        let held = snapshot::mapping_as_held(&self.db, product_id, platform).await?;
         records::set_status(&self.db, product_id, platform, "syncing", None).await?;
         let target = Target {
             product: &product,
             category: &category,
             intended: &intended,
             mapping: mapping.as_ref(),
+            ctx,
+            held: held.as_ref(),
         };
         match shop {
             Shop::Shopee(client) => shopee::push(self, client, claim, target, request).await,

@@ -7,7 +7,9 @@ use app::domain::TitleLimits;
 use serde_json::{json, Value};
 
 use super::images::platform_images;
-use super::{Intended, SyncAction, SyncClaim, SyncError, SyncResult, SyncService, Target};
+use super::{
+    snapshot, Intended, SyncAction, SyncClaim, SyncError, SyncResult, SyncService, Target,
+};
 use crate::db::sync::{self as records, SyncedListing};
 use crate::marketplace::shopee::ShopeeClient;
 
@@ -99,6 +101,7 @@ pub async fn push(
         category,
         intended,
         mapping,
+        ..
     } = target;
     // A listing we created before (even one we never got to record) is updated, not duplicated.
     let known = mapping
@@ -116,6 +119,22 @@ pub async fn push(
     if existing.is_none() {
         existing = find_by_sku(client, product, intended).await?;
     }
+    // Backup first: the listing this push is about to change (or that there is none).
+    let listed = match &existing {
+        Some(base) => {
+            let item_id = base["item_id"].as_u64().unwrap_or_default();
+            let models = client
+                .model_list(item_id)
+                .await
+                .map_err(|e| SyncError::Marketplace(snapshot::before_backup(e)))?;
+            Some((
+                item_id.to_string(),
+                json!({ "item": base, "models": models }),
+            ))
+        }
+        None => None,
+    };
+    snapshot::take(service.db(), claim, &target, Platform::Shopee, listed).await?;
     let images = platform_images(
         service,
         Platform::Shopee,

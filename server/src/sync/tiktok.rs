@@ -7,7 +7,7 @@ use app::api::Platform;
 use serde_json::{json, Value};
 
 use super::images::platform_images;
-use super::{SyncAction, SyncClaim, SyncError, SyncResult, SyncService, Target};
+use super::{snapshot, SyncAction, SyncClaim, SyncError, SyncResult, SyncService, Target};
 use crate::db::sync::{self as records, SyncedListing};
 use crate::marketplace::tiktok::TiktokClient;
 
@@ -39,6 +39,7 @@ pub async fn push(
         category,
         intended,
         mapping,
+        ..
     } = target;
     let warehouses = client.warehouses().await?;
     let warehouse = warehouses["warehouses"]
@@ -100,7 +101,19 @@ pub async fn push(
     let known = mapping.and_then(|m| m.external_id.clone());
     let (product_id, action) = match known {
         Some(id) => {
-            let listed = client.product(&id).await?;
+            let listed = client
+                .product(&id)
+                .await
+                .map_err(|e| SyncError::Marketplace(snapshot::before_backup(e)))?;
+            // Backup first: the product as TikTok shows it, before anything is changed.
+            snapshot::take(
+                service.db(),
+                claim,
+                &target,
+                Platform::Tiktok,
+                Some((id.clone(), listed.clone())),
+            )
+            .await?;
             if comparable(&listed) != comparable(&body) {
                 // SKUs TikTok already has keep their ids; the others are added, and SKUs
                 // the body leaves out are removed.
@@ -118,6 +131,7 @@ pub async fn push(
             (id, SyncAction::Updated)
         }
         None => {
+            snapshot::take(service.db(), claim, &target, Platform::Tiktok, None).await?;
             // Stable per product: a create retried after a crash returns the first listing.
             body["idempotency_key"] = json!(format!("syncstore-{}-{}", product.id, product.sku));
             *request = body.clone();

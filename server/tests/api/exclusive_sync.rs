@@ -154,7 +154,10 @@ async fn a_second_batch_is_refused_while_one_is_unfinished() {
 }
 
 /// An image on the Shopee sandbox for listings made behind SyncStore's back.
-async fn listing_image(client: &syncstore::marketplace::shopee::ShopeeClient, sku: &str) -> String {
+pub(crate) async fn listing_image(
+    client: &syncstore::marketplace::shopee::ShopeeClient,
+    sku: &str,
+) -> String {
     client
         .upload_image(syncstore::catalog::images::demo_png(sku, 1), "1.png")
         .await
@@ -162,7 +165,7 @@ async fn listing_image(client: &syncstore::marketplace::shopee::ShopeeClient, sk
 }
 
 /// A valid Shopee item with this name and SKU, as another tool or the seller made it.
-fn shopee_item(name: &str, sku: &str, image: &str) -> Value {
+pub(crate) fn shopee_item(name: &str, sku: &str, image: &str) -> Value {
     json!({
         "item_name": name, "description": "Another product of the same shop, not ours.",
         "original_price": 10000, "weight": 0.2, "item_sku": sku, "category_id": 100011,

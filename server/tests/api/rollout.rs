@@ -139,11 +139,30 @@ async fn the_owner_walks_from_the_pilot_to_batches_of_50_through_the_api() {
         body["approvals"][0]["note"],
         "Both pilot listings checked by hand"
     );
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'rollout.approve'")
-            .await,
-        1
-    );
+    // The audit log shows it, filtered, with who and what.
+    let res = app
+        .client
+        .post(app.url("/api/fn/audit_log"))
+        .form(&[("action", "rollout.approve"), ("user", "OWNER@")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let audit: Value = res.json().await.unwrap();
+    assert_eq!(audit["total"], 1, "{audit}");
+    assert_eq!(audit["entries"][0]["by"], OWNER_EMAIL);
+    assert!(audit["entries"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Both pilot listings checked by hand"));
+    let res = app
+        .client
+        .post(app.url("/api/fn/audit_log"))
+        .form(&[("action", "drop table")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
 
     // Batches of 10: 11 is refused, 10 goes (an operator may run it), and nothing else
     // starts while it runs.

@@ -137,9 +137,7 @@ async fn a_sync_that_cannot_back_up_the_listing_sends_nothing() {
     product.base_price = app::domain::Rupiah(product.base_price.0 + 10_000);
     app.import(std::slice::from_ref(&product)).await;
     app.sandbox
-        .set_faults(
-            json!({"platform": "shopee", "mode": "server_error", "path": "get_item_base_info"}),
-        )
+        .set_faults(json!({"platform": "shopee", "mode": "server_error", "path": "get_model_list"}))
         .await;
     let (status, body) = app.manual_sync(id, "shopee").await;
     assert_eq!(status, 502, "{body}");
@@ -160,4 +158,46 @@ async fn a_sync_that_cannot_back_up_the_listing_sends_nothing() {
     let now = price(&shopee.item_base_info(&[item_id]).await.unwrap()[0]);
     assert_ne!(now, before);
     assert_eq!(snapshots(&app, id).await.len(), taken + 1);
+}
+
+#[tokio::test]
+async fn a_listing_adopted_by_sku_is_backed_up_as_it_was() {
+    use crate::exclusive_sync::{listing_image, shopee_item};
+    let (app, catalog) = app_with_catalog(3).await;
+    let mut product = catalog
+        .iter()
+        .find(|p| p.variants.is_empty())
+        .unwrap()
+        .clone();
+    let id = app.product_id(&product.sku).await;
+    let (status, body) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 200, "{body}");
+    let old: u64 = mapped_id(&app, id, "shopee").await.parse().unwrap();
+    // The seller deletes the listing on Shopee and lists the product again by hand.
+    let client = app.sandbox.shopee_client();
+    client.delete_item(old).await.unwrap();
+    let image = listing_image(&client, &product.sku).await;
+    let by_hand = client
+        .add_item(&shopee_item("Listed again by hand", &product.sku, &image))
+        .await
+        .unwrap();
+    let as_listed = client.item_base_info(&[by_hand]).await.unwrap();
+
+    // The next change to the product finds the listing by its SKU and adopts it.
+    product.base_price = app::domain::Rupiah(product.base_price.0 + 10_000);
+    app.import(std::slice::from_ref(&product)).await;
+    let (status, body) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        mapped_id(&app, id, "shopee").await,
+        by_hand.to_string(),
+        "adopted"
+    );
+    let newest = snapshots(&app, id).await.pop().unwrap();
+    assert_eq!(newest["external_id"], by_hand.to_string(), "{newest}");
+    assert_eq!(
+        newest["listing"]["item"], as_listed[0],
+        "the hand-made listing as it was"
+    );
+    assert_eq!(newest["mapping"]["mapping"]["external_id"], old.to_string());
 }
