@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 pub const AUDIT_PER_PAGE: u32 = 50;
 
 /// The actions SyncStore records, with how the page names them.
-pub const AUDIT_ACTIONS: [(&str, &str); 5] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 6] = [
     ("batch.start", "Batch started"),
     ("batch.cancel", "Batch cancelled"),
     ("dead_letter.retry", "Dead letter retried"),
     ("dead_letter.discard", "Dead letter discarded"),
     ("rollout.approve", "Rollout stage approved"),
+    ("rollback.sql", "Mappings restored by SQL"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

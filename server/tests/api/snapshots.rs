@@ -201,3 +201,122 @@ async fn a_listing_adopted_by_sku_is_backed_up_as_it_was() {
     );
     assert_eq!(newest["mapping"]["mapping"]["external_id"], old.to_string());
 }
+
+/// Runs `scripts/rollback/restore_mappings.sql` with psql against the app's database.
+fn restore_with_psql(app: &TestApp, batch_id: &str, product_ids: &str, platform: &str) -> String {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/rollback/restore_mappings.sql"
+    );
+    let out = std::process::Command::new("psql")
+        .arg(&app.settings.database_url)
+        .args(["-q", "-v", &format!("batch_id={batch_id}")])
+        .args(["-v", &format!("product_ids={product_ids}")])
+        .args(["-v", &format!("platform={platform}"), "-f", script])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The mapping columns a rollback restores, per platform.
+async fn mappings(app: &TestApp, product_id: i64) -> Value {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT COALESCE(jsonb_object_agg(platform, jsonb_build_object(
+                        'external_id', external_id, 'final_price', final_price, 'status', status,
+                        'content_hash', content_hash, 'seo_title', seo_title)), '{}'::jsonb) AS m
+             FROM platform_mappings WHERE product_id = $1",
+            [product_id.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<Value>("", "m")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_sql_script_restores_the_mappings_of_a_batch_or_of_chosen_products() {
+    let (app, catalog) = app_with_catalog(4).await;
+    let mut simple = catalog.iter().filter(|p| p.variants.is_empty());
+    let (updated, mut product) = {
+        let p = simple.next().unwrap().clone();
+        (app.product_id(&p.sku).await, p)
+    };
+    let created = app.product_id(&simple.next().unwrap().sku).await;
+    let (status, body) = app.manual_sync(updated, "both").await;
+    assert_eq!(status, 200, "{body}");
+    let before = mappings(&app, updated).await;
+
+    // A batch updates one product (a new price) and lists another for the first time.
+    product.base_price = app::domain::Rupiah(product.base_price.0 + 10_000);
+    app.import(std::slice::from_ref(&product)).await;
+    let (status, body) = start(
+        &app,
+        json!({"product_ids": [updated, created], "platform": "both"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let batch = body["batch_id"].as_str().unwrap().to_string();
+    let done = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    let after = mappings(&app, updated).await;
+    assert_ne!(after, before);
+    assert_eq!(mappings(&app, created).await.as_object().unwrap().len(), 2);
+
+    let out = restore_with_psql(&app, &batch, "", "both");
+    assert!(
+        out.contains("mapping restored") && out.contains("mapping removed"),
+        "{out}"
+    );
+    assert_eq!(mappings(&app, updated).await, before, "as before the batch");
+    assert_eq!(
+        mappings(&app, created).await,
+        json!({}),
+        "made by the batch: gone"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'rollback.sql'")
+            .await,
+        1
+    );
+
+    // Chosen products, one platform: only that mapping goes back, the other stays.
+    let (status, body) = app.manual_sync(updated, "both").await;
+    assert_eq!(status, 200, "{body}");
+    let synced = mappings(&app, updated).await;
+    restore_with_psql(&app, "", &format!("{{{updated}}}"), "tiktok");
+    let now = mappings(&app, updated).await;
+    assert_eq!(now["tiktok"], before["tiktok"]);
+    assert_eq!(now["shopee"], synced["shopee"]);
+
+    // Nothing chosen, nothing done.
+    let out = std::process::Command::new("psql")
+        .arg(&app.settings.database_url)
+        .args([
+            "-q",
+            "-v",
+            "batch_id=",
+            "-v",
+            "product_ids=",
+            "-v",
+            "platform=both",
+            "-f",
+        ])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/rollback/restore_mappings.sql"
+        ))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no snapshot matches"));
+    assert_eq!(mappings(&app, updated).await, now);
+}
