@@ -19,7 +19,7 @@ use pages::{
     not_found::NotFoundPage,
     product::ProductPage,
     products::ProductsPage,
-    reports::{BatchReportPage, PilotReportPage},
+    reports::{BatchReportPage, CompletionReportPage, PilotReportPage},
     rollout::RolloutPage,
     sync_logs::SyncLogsPage,
     validation::ValidationPage,
@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/dead-letters") view=DeadLettersPage/>
                 <Route path=path!("/dashboard/sync-logs") view=SyncLogsPage/>
                 <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
+                <Route path=path!("/dashboard/reports/completion") view=CompletionReportPage/>
                 <Route path=path!("/dashboard/validation") view=ValidationPage/>
                 <Route path=path!("/dashboard/rollout") view=RolloutPage/>
                 <Route path=path!("/dashboard/audit") view=AuditPage/>

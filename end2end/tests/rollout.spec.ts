@@ -20,6 +20,13 @@ test("the owner finds the rollout from the menu with what the next approval need
   const approve = page.getByTestId("approve-form").getByRole("button", { name: "Approve this stage" });
   await expect(approve).toBeVisible();
   await expect(approve).toBeDisabled();
+
+  // The completion report, generated from the data, says why it cannot be signed off yet.
+  await page.getByRole("link", { name: "Completion report" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/reports\/completion$/);
+  await expect(page.getByTestId("completion-status")).toHaveText("Not ready");
+  await expect(page.getByTestId("completion-markdown")).toContainText("## Success metrics");
+  await expect(page.getByTestId("completion-markdown")).toContainText("Not ready for sign-off");
 });
 
 test("an operator sees the rollout without approve controls, and the API refuses them", async ({ page }) => {

@@ -6,8 +6,9 @@
 --
 -- With a batch, each product and platform goes back to its mapping before the batch's
 -- first attempt on it; with products alone, to its mapping before its most recent sync that
--- changed something (manual or batch). A product that had no mapping before loses it (the
--- sync created the listing). `platform` is shopee, tiktok or both. All or nothing: one
+-- changed something (manual or batch). A product that had no listing before loses its
+-- mapping (the sync created the listing). Later syncs of the same products are undone too
+-- (the script says which); products deleted since are left out. `platform` is shopee, tiktok or both. All or nothing: one
 -- transaction, and nothing happens without a batch or products.
 --
 -- This restores the database only. The listings themselves are restored (or deleted) on the
@@ -17,8 +18,12 @@
 BEGIN;
 
 CREATE TEMP TABLE rollback_scope ON COMMIT DROP AS
-SELECT DISTINCT ON (s.product_id, s.platform) s.product_id, s.platform, s.mapping, s.id AS snapshot_id
+SELECT DISTINCT ON (s.product_id, s.platform) s.product_id, s.platform,
+       -- A mapping without a listing id (a create that failed earlier) is no mapping.
+       CASE WHEN s.mapping->'mapping'->>'external_id' IS NULL THEN NULL ELSE s.mapping END AS mapping,
+       s.id AS snapshot_id
 FROM sync_snapshots s
+JOIN products p ON p.id = s.product_id
 WHERE (NULLIF(:'batch_id', '') IS NULL OR s.batch_id = NULLIF(:'batch_id', ''))
   AND (NULLIF(:'product_ids', '') IS NULL OR s.product_id = ANY (NULLIF(:'product_ids', '')::bigint[]))
   AND (:'platform' = 'both' OR s.platform = :'platform')
@@ -28,9 +33,20 @@ ORDER BY s.product_id, s.platform,
          CASE WHEN NULLIF(:'batch_id', '') IS NULL THEN s.id END DESC;
 
 DO $$
+DECLARE
+  later text;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM rollback_scope) THEN
     RAISE EXCEPTION 'no snapshot matches: check batch_id, product_ids and platform (shopee, tiktok or both)';
+  END IF;
+  -- Syncs made after the ones undone are undone with them: say which.
+  SELECT string_agg(DISTINCT format('%s on %s', s.product_id, s.platform), ', ') INTO later
+  FROM rollback_scope r
+  JOIN sync_snapshots s ON s.product_id = r.product_id AND s.platform = r.platform
+  WHERE s.id > r.snapshot_id
+    AND s.batch_id IS DISTINCT FROM (SELECT batch_id FROM sync_snapshots WHERE id = r.snapshot_id);
+  IF later IS NOT NULL THEN
+    RAISE NOTICE 'later syncs of product % are undone too', later;
   END IF;
 END $$;
 
@@ -71,7 +87,8 @@ FROM rollback_scope r
 JOIN platform_mappings m ON m.product_id = r.product_id AND m.platform = r.platform
 CROSS JOIN LATERAL jsonb_array_elements(r.mapping->'variants') v
 WHERE r.mapping IS NOT NULL
-  AND EXISTS (SELECT 1 FROM product_variants pv WHERE pv.id = (v->>'variant_id')::bigint);
+  AND EXISTS (SELECT 1 FROM product_variants pv
+              WHERE pv.id = (v->>'variant_id')::bigint AND pv.product_id = r.product_id);
 
 INSERT INTO audit_log (user_id, action, detail)
 SELECT NULL, 'rollback.sql', jsonb_build_object(

@@ -96,6 +96,9 @@ pub enum ReportCommand {
         #[arg(long, num_args = 0..=1, default_missing_value = "0")]
         spot_check: Option<usize>,
     },
+    /// The Phase 2 completion report: the plan's success metrics as measured, issues met,
+    /// recommendations for Phase 3 and the owner's sign-off.
+    Completion,
 }
 
 #[derive(Subcommand)]
@@ -179,6 +182,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             print!("{}", report.markdown);
         }
         Command::Rollout(command) => return rollout(settings, command).await,
+        Command::Report(ReportCommand::Completion) => {
+            let db = db::connect_and_migrate(&settings.database_url).await?;
+            let report = crate::sync::completion::completion_report(&db).await?;
+            print!("{}", report.markdown);
+        }
         Command::Report(ReportCommand::Pilot) => {
             let db = db::connect_and_migrate(&settings.database_url).await?;
             print!("{}", crate::sync::pilot::pilot_report(&db).await?.markdown);

@@ -123,6 +123,24 @@ pub fn parse_note(raw: &str) -> Result<String, String> {
     Ok(note.to_string())
 }
 
+/// The Phase 2 completion report as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompletionReportDto {
+    /// The owner may sign it off now.
+    pub ready: bool,
+    /// Who signed it off, when, and the note.
+    pub signed_off: Option<String>,
+    pub markdown: String,
+}
+
+#[server(prefix = "/api/fn", endpoint = "completion_report")]
+pub async fn completion_report() -> Result<CompletionReportDto, ServerFnError> {
+    super::ssr::dashboard()?
+        .completion_report()
+        .await
+        .map_err(ServerFnError::from)
+}
+
 #[server(prefix = "/api/fn", endpoint = "get_rollout")]
 pub async fn get_rollout() -> Result<RolloutStatus, ServerFnError> {
     super::ssr::dashboard()?

@@ -1,4 +1,5 @@
-//! Reports generated from data: `/dashboard/reports/pilot` (the pilot test) and
+//! Reports generated from data: `/dashboard/reports/pilot` (the pilot test),
+//! `/dashboard/reports/completion` (Phase 2) and
 //! `/dashboard/batches/{id}/report` (a batch test).
 
 use leptos::form::ActionForm;
@@ -6,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{batch_report, pilot_report, SpotCheckBatch};
+use crate::api::{batch_report, completion_report, pilot_report, SpotCheckBatch};
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{ErrorPanel, Skeleton, BUTTON_OUTLINE};
 use crate::pages::not_found::NotFoundBody;
@@ -32,6 +33,40 @@ pub fn PilotReportPage() -> impl IntoView {
                                 <span data-testid="pilot-status" class=format!("inline-flex rounded-md px-2.5 py-0.5 text-xs font-semibold text-white {tone}")>{label}</span>
                                 <p class="mt-2 text-sm text-neutral-500">"The same Markdown as " <code>"syncstore report pilot"</code> "."</p>
                                 <pre class="mt-3 overflow-x-auto rounded-xl border border-neutral-200 bg-white p-4 text-xs" data-testid="pilot-markdown">{r.markdown}</pre>
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+        </DashboardLayout>
+    }
+}
+
+#[component]
+pub fn CompletionReportPage() -> impl IntoView {
+    let report = Resource::new(|| (), |_| completion_report());
+    view! {
+        <DashboardLayout>
+            <h1 class="mb-4 text-2xl font-semibold tracking-tight">"Phase 2 completion report"</h1>
+            <Suspense fallback=|| view! { <Skeleton rows=8/> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
+                }>
+                    {move || Suspend::new(async move {
+                        report.await.map(|r| {
+                            let (label, tone) = match (&r.signed_off, r.ready) {
+                                (Some(_), _) => ("Signed off", "bg-emerald-600"),
+                                (None, true) => ("Ready for sign-off", "bg-sky-600"),
+                                (None, false) => ("Not ready", "bg-amber-500"),
+                            };
+                            view! {
+                                <span data-testid="completion-status" class=format!("inline-flex rounded-md px-2.5 py-0.5 text-xs font-semibold text-white {tone}")>{label}</span>
+                                <p class="mt-2 text-sm text-neutral-500">
+                                    "Generated from the recorded syncs, batches, validations and approvals; the same Markdown as "
+                                    <code>"syncstore report completion"</code> ". The owner signs off on the "
+                                    <a class="underline underline-offset-4" href="/dashboard/rollout">"Rollout page"</a> "."
+                                </p>
+                                <pre class="mt-3 overflow-x-auto whitespace-pre-wrap rounded-xl border border-neutral-200 bg-white p-4 text-xs" data-testid="completion-markdown">{r.markdown}</pre>
                             }
                         })
                     })}

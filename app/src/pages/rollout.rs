@@ -15,10 +15,15 @@ fn evidence_links(stage: Stage) -> impl IntoView {
             ("/dashboard/reports/pilot", "Pilot report"),
             ("/dashboard/products", "Products (sync and verify)"),
         ],
-        Stage::Batch10 | Stage::Batch50 => &[
+        Stage::Batch10 => &[
             ("/dashboard/batches", "Batches and their reports"),
             ("/dashboard/dead-letters", "Dead letters"),
             ("/dashboard/validation", "Validation"),
+        ],
+        Stage::Batch50 => &[
+            ("/dashboard/batches", "Batches and their reports"),
+            ("/dashboard/validation", "Validation"),
+            ("/dashboard/reports/completion", "Completion report"),
         ],
         Stage::Complete => &[],
     };

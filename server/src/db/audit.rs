@@ -26,7 +26,6 @@ struct Row {
     email: Option<String>,
     action: String,
     detail: Value,
-    total: i64,
 }
 
 /// One page of the log, newest first; `action` exactly, `user` as part of the email.
@@ -37,8 +36,9 @@ pub async fn page(
     user: Option<String>,
 ) -> Result<AuditPage, DbErr> {
     let offset = i64::from(page.saturating_sub(1)) * i64::from(AUDIT_PER_PAGE);
+    let (action_filter, user_filter) = (action.clone(), user.clone());
     let rows = Row::find_by_statement(sql(
-        "SELECT a.created_at, u.email, a.action, a.detail, count(*) OVER () AS total
+        "SELECT a.created_at, u.email, a.action, a.detail
          FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
          WHERE ($1::text IS NULL OR a.action = $1)
            AND ($2::text IS NULL OR strpos(lower(u.email), lower($2)) > 0)
@@ -53,8 +53,19 @@ pub async fn page(
     ))
     .all(db)
     .await?;
+    let total: i64 = db
+        .query_one_raw(sql(
+            "SELECT count(*) AS n FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+             WHERE ($1::text IS NULL OR a.action = $1)
+               AND ($2::text IS NULL OR strpos(lower(u.email), lower($2)) > 0)",
+            [action_filter.into(), user_filter.into()],
+        ))
+        .await?
+        .map(|r| r.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
     Ok(AuditPage {
-        total: rows.first().map_or(0, |r| r.total.max(0) as u64),
+        total: total.max(0) as u64,
         page,
         entries: rows
             .into_iter()

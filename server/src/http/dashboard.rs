@@ -4,8 +4,8 @@
 use app::api::ssr::Dashboard;
 use app::api::{
     AuditPage, BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto,
-    CurrentUser, DeadLetter, Failure, LogFilter, PilotReportDto, Platform, ProductDetail,
-    ProductList, RolloutStatus, SyncLogPage, SyncOutcome, ValidationReport,
+    CompletionReportDto, CurrentUser, DeadLetter, Failure, LogFilter, PilotReportDto, Platform,
+    ProductDetail, ProductList, RolloutStatus, SyncLogPage, SyncOutcome, ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -200,6 +200,17 @@ impl Dashboard for DbDashboard {
         crate::db::audit::page(&self.0.db, page, action, user)
             .await
             .map_err(unexpected)
+    }
+
+    async fn completion_report(&self) -> Result<CompletionReportDto, Failure> {
+        let report = crate::sync::completion::completion_report(&self.0.db)
+            .await
+            .map_err(unexpected)?;
+        Ok(CompletionReportDto {
+            ready: report.ready,
+            signed_off: report.signed_off,
+            markdown: report.markdown,
+        })
     }
 
     async fn rollout(&self) -> Result<RolloutStatus, Failure> {

@@ -4,6 +4,7 @@
 
 pub mod batch_report;
 mod claim;
+pub mod completion;
 pub(crate) mod images;
 pub mod pilot;
 mod shopee;

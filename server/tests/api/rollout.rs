@@ -357,3 +357,97 @@ async fn a_dead_letter_retry_waits_while_a_batch_is_being_created() {
     creating.commit().await.unwrap();
     assert_eq!(retry.await.unwrap().unwrap(), None);
 }
+
+/// `syncstore report completion`, as the owner reads it.
+async fn completion(app: &TestApp) -> String {
+    let out = app.cli(&["report", "completion"]).await;
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn validate(app: &TestApp, live: bool) -> Value {
+    let res = app
+        .client
+        .post(app.url("/api/validation/run"))
+        .json(&json!({ "live": live }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_50_product_batch_passes_validation_and_the_owner_signs_off_the_completion_report() {
+    let (app, products) = app_in(Stage::Batch50, 50).await;
+    let ids: Vec<i64> = products.iter().map(|(id, _)| *id).collect();
+    let report = completion(&app).await;
+    assert!(report.contains("Status: **NOT READY**"), "{report}");
+    assert!(
+        report.contains("| 50-product batch | not run yet |"),
+        "{report}"
+    );
+
+    // The 50-product batch to both platforms: 100%, then 5 products read back.
+    let (status, body) = start(&app, json!({"product_ids": ids, "platform": "both"})).await;
+    assert_eq!(status, 202, "{body}");
+    let batch = body["batch_id"].as_str().unwrap().to_string();
+    let done = wait_finished(&app, &batch, Duration::from_secs(240)).await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    assert_eq!(done["completed"], 100);
+    let res = app
+        .client
+        .post(app.url("/api/fn/spot_check_batch"))
+        .form(&[("id", batch.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.text().await.unwrap(), "5");
+
+    // A validation that finds a planted fault refuses the sign-off.
+    app.count(
+        "WITH planted AS (UPDATE platform_mappings SET final_price = final_price + 1
+                          WHERE id = (SELECT min(id) FROM platform_mappings) RETURNING 1)
+         SELECT count(*) AS n FROM planted",
+    )
+    .await;
+    assert_eq!(validate(&app, false).await["passed"], false);
+    let (status, body) = approve(&app.client, &app, "Phase 2 done").await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["missing"].to_string().contains("validation"),
+        "{body}"
+    );
+    assert!(completion(&app).await.contains("FAILED"));
+
+    // Fixed and validated live: the report is ready and the owner signs it off.
+    app.count(
+        "WITH fixed AS (UPDATE platform_mappings SET final_price = final_price - 1
+                        WHERE id = (SELECT min(id) FROM platform_mappings) RETURNING 1)
+         SELECT count(*) AS n FROM fixed",
+    )
+    .await;
+    let run = validate(&app, true).await;
+    assert_eq!(run["passed"], true, "{run:#}");
+    let report = completion(&app).await;
+    assert!(
+        report.contains("READY FOR THE OWNER'S SIGN-OFF"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "100.0% (100 of 100 jobs), spot checks passed — batch {batch}"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("50 of 50 products are synced to both platforms; 0 remain."),
+        "{report}"
+    );
+    let (status, body) = approve(&app.client, &app, "Phase 2 signed off").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["stage"], "complete");
+    let report = completion(&app).await;
+    assert!(report.contains("Status: **SIGNED OFF**"), "{report}");
+    assert!(report.contains("Phase 2 signed off"), "{report}");
+}

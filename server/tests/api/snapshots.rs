@@ -254,6 +254,16 @@ async fn the_sql_script_restores_the_mappings_of_a_batch_or_of_chosen_products()
     let (status, body) = app.manual_sync(updated, "both").await;
     assert_eq!(status, 200, "{body}");
     let before = mappings(&app, updated).await;
+    // A first try at listing `created` on Shopee fails: it has a mapping in error, no listing.
+    app.sandbox
+        .set_faults(json!({"platform": "shopee", "mode": "server_error", "path": "add_item"}))
+        .await;
+    let (status, _) = app.manual_sync(created, "shopee").await;
+    assert_eq!(status, 502);
+    app.sandbox
+        .set_faults(json!({"platform": "shopee", "mode": "none"}))
+        .await;
+    assert_eq!(mappings(&app, created).await["shopee"]["status"], "error");
 
     // A batch updates one product (a new price) and lists another for the first time.
     product.base_price = app::domain::Rupiah(product.base_price.0 + 10_000);
