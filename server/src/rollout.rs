@@ -199,16 +199,20 @@ pub async fn record_approval<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     db.execute_raw(sql(
         "INSERT INTO rollout_approvals (stage, approved_by, note, evidence) VALUES ($1, $2, $3, $4)",
-        [stage.as_str().into(), by.into(), note.into(), evidence.clone().into()],
-    ))
-    .await?;
-    db.execute_raw(sql(
-        "INSERT INTO audit_log (user_id, action, detail) VALUES ($1, 'rollout.approve', $2)",
         [
+            stage.as_str().into(),
             by.into(),
-            json!({"stage": stage.as_str(), "note": note, "evidence": evidence}).into(),
+            note.into(),
+            evidence.clone().into(),
         ],
     ))
+    .await?;
+    crate::db::audit::record(
+        db,
+        by,
+        "rollout.approve",
+        json!({"stage": stage.as_str(), "note": note, "evidence": evidence}),
+    )
     .await?;
     Ok(())
 }

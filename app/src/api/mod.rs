@@ -221,8 +221,7 @@ pub async fn pilot_report() -> Result<PilotReportDto, ServerFnError> {
 
 #[server(prefix = "/api/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, ServerFnError> {
-    let parts = use_context::<axum::http::request::Parts>();
-    Ok(parts.and_then(|p| p.extensions.get::<CurrentUser>().cloned()))
+    Ok(ssr::current_user())
 }
 
 #[cfg(feature = "ssr")]
@@ -281,12 +280,16 @@ pub mod ssr {
 
     pub type SharedDashboard = Arc<dyn Dashboard>;
 
+    /// The signed-in user the session layer put on the request, if any.
+    pub fn current_user() -> Option<CurrentUser> {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
+    }
+
     /// The signed-in user (the session layer answers 401 before a server function runs
     /// without one).
     pub fn signed_in() -> Result<CurrentUser, ServerFnError> {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|p| p.extensions.get::<CurrentUser>().cloned())
-            .ok_or_else(|| Failure::Unauthenticated.into())
+        current_user().ok_or_else(|| Failure::Unauthenticated.into())
     }
 
     pub fn dashboard() -> Result<SharedDashboard, ServerFnError> {

@@ -7,8 +7,7 @@ use super::batch::*;
 
 #[cfg(feature = "ssr")]
 fn signed_in_user() -> Option<i64> {
-    use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<super::CurrentUser>().map(|u| u.id))
+    super::ssr::current_user().map(|u| u.id)
 }
 
 /// Starts a batch for the selected products (`ids` = "1,2,3") on `platform`.

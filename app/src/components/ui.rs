@@ -104,3 +104,30 @@ pub fn JobBadge(state: JobState) -> impl IntoView {
         </span>
     }
 }
+
+/// Previous and Next links around "Page n of m", keeping the page's filters (`keep`, read
+/// from the current URL) in every link.
+#[component]
+pub fn Pagination(
+    base: &'static str,
+    keep: &'static [&'static str],
+    current: u32,
+    pages: u32,
+) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let href = move |n: u32| {
+        let q = query.read_untracked();
+        let kept: Vec<String> = keep
+            .iter()
+            .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencoding::encode(&v))))
+            .collect();
+        format!("{base}?page={n}&{}", kept.join("&"))
+    };
+    view! {
+        <nav class="mt-4 flex items-center justify-between" aria-label="Pagination">
+            {(current > 1).then(|| view! { <leptos_router::components::A href=href(current - 1) attr:class=BUTTON_OUTLINE>"Previous"</leptos_router::components::A> })}
+            <span class="text-sm text-neutral-500">{format!("Page {current} of {pages}")}</span>
+            {(current < pages).then(|| view! { <leptos_router::components::A href=href(current + 1) attr:class=BUTTON_OUTLINE>"Next"</leptos_router::components::A> })}
+        </nav>
+    }
+}

@@ -2,12 +2,12 @@
 //! action and user, 50 per page.
 
 use leptos::prelude::*;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{audit_log, AuditEntry, AuditPage, AUDIT_ACTIONS, AUDIT_PER_PAGE};
 use crate::components::layout::DashboardLayout;
-use crate::components::ui::{ErrorPanel, Skeleton, BUTTON, BUTTON_OUTLINE, INPUT};
+use crate::components::ui::{ErrorPanel, Pagination, Skeleton, BUTTON, INPUT};
 
 fn action_label(action: &str) -> String {
     AUDIT_ACTIONS
@@ -54,15 +54,6 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn AuditTable(page: AuditPage) -> impl IntoView {
-    let query = use_query_map();
-    let href = move |n: u32| {
-        let q = query.read_untracked();
-        let keep: Vec<String> = ["action", "user"]
-            .iter()
-            .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencoding::encode(&v))))
-            .collect();
-        format!("/dashboard/audit?page={n}&{}", keep.join("&"))
-    };
     let pages = (page.total.div_ceil(u64::from(AUDIT_PER_PAGE)) as u32).max(1);
     let current = page.page;
     let empty = page.entries.is_empty();
@@ -72,11 +63,7 @@ fn AuditTable(page: AuditPage) -> impl IntoView {
         <ul class="space-y-2" data-testid="audit-entries">
             {page.entries.into_iter().map(|entry| view! { <AuditRow entry/> }).collect_view()}
         </ul>
-        <nav class="mt-4 flex items-center justify-between" aria-label="Pagination">
-            {(current > 1).then(|| view! { <A href=href(current - 1) attr:class=BUTTON_OUTLINE>"Previous"</A> })}
-            <span class="text-sm text-neutral-500">{format!("Page {current} of {pages}")}</span>
-            {(current < pages).then(|| view! { <A href=href(current + 1) attr:class=BUTTON_OUTLINE>"Next"</A> })}
-        </nav>
+        <Pagination base="/dashboard/audit" keep=&["action", "user"] current pages/>
     }
 }
 

@@ -2,12 +2,12 @@
 //! time, 50 per page, with the request and response payloads.
 
 use leptos::prelude::*;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{list_sync_logs, SyncLogEntry, SyncLogPage, LOGS_PER_PAGE};
 use crate::components::layout::DashboardLayout;
-use crate::components::ui::{ErrorPanel, Skeleton, BUTTON, BUTTON_OUTLINE, INPUT};
+use crate::components::ui::{ErrorPanel, Pagination, Skeleton, BUTTON, INPUT};
 
 #[component]
 pub fn SyncLogsPage() -> impl IntoView {
@@ -65,15 +65,6 @@ pub fn SyncLogsPage() -> impl IntoView {
 
 #[component]
 fn LogTable(page: SyncLogPage) -> impl IntoView {
-    let query = use_query_map();
-    let href = move |n: u32| {
-        let q = query.read_untracked();
-        let keep: Vec<String> = ["product", "platform", "status", "hours"]
-            .iter()
-            .filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencoding::encode(&v))))
-            .collect();
-        format!("/dashboard/sync-logs?page={n}&{}", keep.join("&"))
-    };
     let pages = (page.total.div_ceil(u64::from(LOGS_PER_PAGE)) as u32).max(1);
     let current = page.page;
     let empty = page.items.is_empty();
@@ -83,11 +74,7 @@ fn LogTable(page: SyncLogPage) -> impl IntoView {
         <ul class="space-y-2" data-testid="sync-logs">
             {page.items.into_iter().map(|entry| view! { <LogRow entry/> }).collect_view()}
         </ul>
-        <nav class="mt-4 flex items-center justify-between" aria-label="Pagination">
-            {(current > 1).then(|| view! { <A href=href(current - 1) attr:class=BUTTON_OUTLINE>"Previous"</A> })}
-            <span class="text-sm text-neutral-500">{format!("Page {current} of {pages}")}</span>
-            {(current < pages).then(|| view! { <A href=href(current + 1) attr:class=BUTTON_OUTLINE>"Next"</A> })}
-        </nav>
+        <Pagination base="/dashboard/sync-logs" keep=&["product", "platform", "status", "hours"] current pages/>
     }
 }
 

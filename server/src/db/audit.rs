@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::sql;
 
-pub async fn record(
-    db: &DatabaseConnection,
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
     user_id: Option<i64>,
     action: &str,
     detail: Value,

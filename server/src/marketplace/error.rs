@@ -63,6 +63,15 @@ impl MarketplaceError {
     /// The same error with any credential the platform echoed removed from its text.
     pub fn redacted(self) -> Self {
         use crate::redact::redact;
+        self.map_text(|code| redact(&code), |message| redact(&message))
+    }
+
+    /// The same error, class and `Retry-After` kept, with its code and message rewritten.
+    pub fn map_text(
+        self,
+        code_of: impl Fn(String) -> String,
+        message_of: impl Fn(String) -> String,
+    ) -> Self {
         match self {
             MarketplaceError::InvalidProduct {
                 platform,
@@ -70,8 +79,8 @@ impl MarketplaceError {
                 message,
             } => MarketplaceError::InvalidProduct {
                 platform,
-                code: redact(&code),
-                message: redact(&message),
+                code: code_of(code),
+                message: message_of(message),
             },
             MarketplaceError::RateLimited {
                 platform,
@@ -80,13 +89,13 @@ impl MarketplaceError {
                 retry_after,
             } => MarketplaceError::RateLimited {
                 platform,
-                code: redact(&code),
-                message: redact(&message),
+                code: code_of(code),
+                message: message_of(message),
                 retry_after,
             },
             MarketplaceError::Network { platform, message } => MarketplaceError::Network {
                 platform,
-                message: redact(&message),
+                message: message_of(message),
             },
             MarketplaceError::Unauthorized {
                 platform,
@@ -94,8 +103,8 @@ impl MarketplaceError {
                 message,
             } => MarketplaceError::Unauthorized {
                 platform,
-                code: redact(&code),
-                message: redact(&message),
+                code: code_of(code),
+                message: message_of(message),
             },
         }
     }

@@ -14,44 +14,12 @@ use crate::marketplace::error::MarketplaceError;
 
 /// The same error, saying that it was the backup that failed and that nothing was sent.
 pub(super) fn before_backup(e: MarketplaceError) -> MarketplaceError {
-    let note = |message: String| {
-        format!("backing up the listing before the sync failed, so nothing was sent: {message}")
-    };
-    match e {
-        MarketplaceError::InvalidProduct {
-            platform,
-            code,
-            message,
-        } => MarketplaceError::InvalidProduct {
-            platform,
-            code,
-            message: note(message),
+    e.map_text(
+        |code| code,
+        |message| {
+            format!("backing up the listing before the sync failed, so nothing was sent: {message}")
         },
-        MarketplaceError::RateLimited {
-            platform,
-            code,
-            message,
-            retry_after,
-        } => MarketplaceError::RateLimited {
-            platform,
-            code,
-            message: note(message),
-            retry_after,
-        },
-        MarketplaceError::Network { platform, message } => MarketplaceError::Network {
-            platform,
-            message: note(message),
-        },
-        MarketplaceError::Unauthorized {
-            platform,
-            code,
-            message,
-        } => MarketplaceError::Unauthorized {
-            platform,
-            code,
-            message: note(message),
-        },
-    }
+    )
 }
 
 /// Stores the snapshot of what this push is about to change: `listed` is the listing's id

@@ -83,6 +83,19 @@ async fn verify(app: &TestApp, id: i64) {
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
+/// Reads back the batch's default number of random products through the dashboard's
+/// server function; its status and answer.
+async fn spot_check(app: &TestApp, batch: &str) -> (u16, String) {
+    let res = app
+        .client
+        .post(app.url("/api/fn/spot_check_batch"))
+        .form(&[("id", batch)])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 #[tokio::test]
 async fn the_owner_walks_from_the_pilot_to_batches_of_50_through_the_api() {
     let (app, products) = app_in(Stage::Pilot, 12).await;
@@ -199,14 +212,8 @@ async fn the_owner_walks_from_the_pilot_to_batches_of_50_through_the_api() {
     assert!(body["missing"].to_string().contains(&batch), "{body}");
     let (status, _) = approve(&app.client, &app, "batch went well").await;
     assert_eq!(status, 409);
-    let res = app
-        .client
-        .post(app.url("/api/fn/spot_check_batch"))
-        .form(&[("id", batch.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, text) = spot_check(&app, &batch).await;
+    assert_eq!(status, 200, "{text}");
     let (status, body) = approve(&app.client, &app, "10 of 10, 3 read back").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["stage"], "batch_50");
@@ -315,14 +322,8 @@ async fn only_a_batch_run_after_the_last_approval_tests_the_stage() {
     let batch = body["batch_id"].as_str().unwrap().to_string();
     let done = wait_finished(&app, &batch, Duration::from_secs(90)).await;
     assert_eq!(done["status"], "completed", "{done:#}");
-    let res = app
-        .client
-        .post(app.url("/api/fn/spot_check_batch"))
-        .form(&[("id", batch.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (status, _) = spot_check(&app, &batch).await;
+    assert_eq!(status, 200);
     assert_eq!(rollout(&app).await["ready"], true);
     // Had the pilot been approved after this batch ran, the batch tested nothing of this
     // stage (an old batch on a database from before the rollout, say).
@@ -395,14 +396,8 @@ async fn a_50_product_batch_passes_validation_and_the_owner_signs_off_the_comple
     let done = wait_finished(&app, &batch, Duration::from_secs(240)).await;
     assert_eq!(done["status"], "completed", "{done:#}");
     assert_eq!(done["completed"], 100);
-    let res = app
-        .client
-        .post(app.url("/api/fn/spot_check_batch"))
-        .form(&[("id", batch.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.text().await.unwrap(), "5");
+    let (_, text) = spot_check(&app, &batch).await;
+    assert_eq!(text, "5");
 
     // A validation that finds a planted fault refuses the sign-off.
     app.count(
