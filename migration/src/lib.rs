@@ -11,6 +11,7 @@ mod m20261129_000005_sync_claims;
 mod m20261129_000006_validation_runs;
 mod m20261129_000007_rollout;
 mod m20261129_000008_sync_snapshots;
+mod m20261201_000009_rollbacks;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_validation_runs::Migration),
             Box::new(m20261129_000007_rollout::Migration),
             Box::new(m20261129_000008_sync_snapshots::Migration),
+            Box::new(m20261201_000009_rollbacks::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ pub fn router(sandbox: Sandbox) -> Router {
         .route("/_sandbox/faults", post(faults::set_faults))
         .route("/_sandbox/stats", get(faults::stats))
         .route("/_sandbox/reset", post(faults::reset))
+        .route("/_sandbox/tiktok/freeze", post(tiktok::products::freeze))
         .layer(DefaultBodyLimit::max(12 * 1024 * 1024))
         .with_state(sandbox)
 }

@@ -24,7 +24,9 @@ SELECT DISTINCT ON (s.product_id, s.platform) s.product_id, s.platform,
        s.id AS snapshot_id
 FROM sync_snapshots s
 JOIN products p ON p.id = s.product_id
-WHERE (NULLIF(:'batch_id', '') IS NULL OR s.batch_id = NULLIF(:'batch_id', ''))
+-- A rollback's own backups are never the state to go back to.
+WHERE s.kind = 'sync'
+  AND (NULLIF(:'batch_id', '') IS NULL OR s.batch_id = NULLIF(:'batch_id', ''))
   AND (NULLIF(:'product_ids', '') IS NULL OR s.product_id = ANY (NULLIF(:'product_ids', '')::bigint[]))
   AND (:'platform' = 'both' OR s.platform = :'platform')
   AND (NULLIF(:'batch_id', '') IS NOT NULL OR NULLIF(:'product_ids', '') IS NOT NULL)
@@ -43,7 +45,7 @@ BEGIN
   SELECT string_agg(DISTINCT format('%s on %s', s.product_id, s.platform), ', ') INTO later
   FROM rollback_scope r
   JOIN sync_snapshots s ON s.product_id = r.product_id AND s.platform = r.platform
-  WHERE s.id > r.snapshot_id
+  WHERE s.id > r.snapshot_id AND s.kind = 'sync'
     AND s.batch_id IS DISTINCT FROM (SELECT batch_id FROM sync_snapshots WHERE id = r.snapshot_id);
   IF later IS NOT NULL THEN
     RAISE NOTICE 'later syncs of product % are undone too', later;

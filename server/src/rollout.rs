@@ -34,7 +34,7 @@ pub struct StageTest {
 /// The newest finished batch to both platforms of at least `products` products that
 /// passed its test (every job synced, its spot check read back and passing); else a hint
 /// about the newest such batch that has not passed yet.
-async fn passed_batch(
+pub(crate) async fn passed_batch(
     db: &DatabaseConnection,
     products: usize,
     since_approval_of: Stage,
@@ -44,8 +44,8 @@ async fn passed_batch(
     let candidates: Vec<String> = db
         .query_all_raw(sql(
             "SELECT id FROM sync_batches
-             WHERE platform = 'both' AND total >= $1 AND finished_at IS NOT NULL AND NOT cancelled
-               AND created_at > COALESCE(
+             WHERE kind = 'sync' AND platform = 'both' AND total >= $1 AND finished_at IS NOT NULL
+               AND NOT cancelled AND created_at > COALESCE(
                    (SELECT approved_at FROM rollout_approvals WHERE stage = $2), 'infinity')
              ORDER BY created_at DESC LIMIT 20",
             [

@@ -121,6 +121,9 @@ pub struct JobDto {
     /// Time spent on all attempts so far.
     pub duration_ms: i64,
     pub action: Option<String>,
+    /// A rollback job's plan; `None` for a sync job.
+    #[serde(default)]
+    pub plan_action: Option<super::RollbackAction>,
 }
 
 /// The whole batch at one moment: what `GET /api/sync/batch/status` answers and what each
@@ -141,7 +144,23 @@ pub struct BatchSnapshot {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// `sync`, or `rollback` for a rollback running through the queue.
+    #[serde(default = "sync_kind")]
+    pub kind: String,
+    /// The batch a rollback undoes.
+    #[serde(default)]
+    pub rollback_of: Option<String>,
     pub jobs: Vec<JobDto>,
+}
+
+fn sync_kind() -> String {
+    "sync".into()
+}
+
+impl BatchSnapshot {
+    pub fn is_rollback(&self) -> bool {
+        self.kind == "rollback"
+    }
 }
 
 impl BatchSnapshot {
@@ -172,6 +191,8 @@ pub struct BatchSummary {
     pub failed: i64,
     pub percent: i64,
     pub created_at: String,
+    #[serde(default = "sync_kind")]
+    pub kind: String,
 }
 
 /// A job in the dead-letter queue.
@@ -236,6 +257,7 @@ mod tests {
             error_message: None,
             duration_ms: 0,
             action: None,
+            plan_action: None,
         }
     }
 
@@ -254,6 +276,8 @@ mod tests {
             created_at: String::new(),
             started_at: None,
             finished_at: None,
+            kind: "sync".into(),
+            rollback_of: None,
             jobs: states.iter().map(|s| job(*s)).collect(),
         };
         s.tally(true, false);

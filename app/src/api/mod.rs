@@ -6,6 +6,7 @@ pub mod audit;
 pub mod batch;
 pub mod models;
 pub mod queue;
+pub mod rollback;
 pub mod rollout;
 pub mod validation;
 
@@ -13,6 +14,7 @@ pub use audit::*;
 pub use batch::*;
 pub use models::*;
 pub use queue::*;
+pub use rollback::*;
 pub use rollout::*;
 pub use validation::*;
 
@@ -276,6 +278,12 @@ pub mod ssr {
             user: CurrentUser,
             note: String,
         ) -> Result<RolloutStatus, Failure>;
+        /// A dry run's plan, or the rollback started (owner only).
+        async fn rollback(
+            &self,
+            user: CurrentUser,
+            request: RollbackRequest,
+        ) -> Result<RollbackAnswer, Failure>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

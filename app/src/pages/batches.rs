@@ -6,8 +6,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_batch, list_batches, BatchSnapshot, BatchSummary, CancelBatch, JobDto};
+use crate::api::{
+    get_batch, list_batches, BatchSnapshot, BatchSummary, CancelBatch, JobDto, JobState,
+};
 use crate::components::layout::DashboardLayout;
+use crate::components::rollback::RollbackPanel;
 use crate::components::ui::{BatchBadge, ErrorPanel, JobBadge, Skeleton, BUTTON_OUTLINE};
 use crate::pages::not_found::NotFoundBody;
 
@@ -67,6 +70,9 @@ fn BatchList(list: Vec<BatchSummary>) -> impl IntoView {
                     <li class="flex flex-wrap items-center gap-3 rounded-xl border border-neutral-200 bg-white p-4">
                         <A href=href attr:class="font-mono text-sm font-medium hover:underline">{short(&b.batch_id)}</A>
                         <BatchBadge status=b.status/>
+                        {(b.kind == "rollback").then(|| view! {
+                            <span class="rounded-md bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900">"Rollback"</span>
+                        })}
                         <span class="text-sm text-neutral-600">{b.platform.clone()}</span>
                         <span class="text-sm tabular-nums text-neutral-600">
                             {format!("{} of {} done · {} failed", b.completed + b.failed, b.total, b.failed)}
@@ -174,12 +180,25 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
     };
     let report_href = move || format!("/dashboard/batches/{}/report", s().batch_id);
     let cancel = ServerAction::<CancelBatch>::new();
+    let first = snapshot.get_untracked();
+    let rollback = first.is_rollback();
+    let batch_id = first.batch_id.clone();
+    // Only a change of this flag re-renders the rollback panel, not every progress event.
+    let finished = Memo::new(move |_| s().status.is_finished());
+    let undoes = first.rollback_of.clone().map(|of| {
+        view! {
+            <p class="mt-1 text-sm text-neutral-600" data-testid="rollback-of">
+                "Rolls back batch " <A href=format!("/dashboard/batches/{of}") attr:class="font-mono underline underline-offset-4">{short(&of)}</A>
+            </p>
+        }
+    });
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
-            <h1 class="text-2xl font-semibold tracking-tight">"Batch " <span class="font-mono">{move || short(&s().batch_id)}</span></h1>
+            <h1 class="text-2xl font-semibold tracking-tight">{if rollback { "Rollback " } else { "Batch " }} <span class="font-mono">{move || short(&s().batch_id)}</span></h1>
             {move || view! { <BatchBadge status=s().status/> }}
             <span class="text-sm text-neutral-500">{move || format!("{} · {} jobs", s().platform, s().total)}</span>
         </div>
+        {undoes}
         <div class="mt-4">
             <div class="mb-1 flex justify-between text-sm">
                 <span class="text-neutral-600">"Progress"</span>
@@ -208,7 +227,7 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
             {count("Syncing", "count-active", |s| s.active)}
         </dl>
         <div class="mt-4 flex flex-wrap gap-2">
-            <A href=report_href attr:class=BUTTON_OUTLINE>"Batch test report"</A>
+            {(!rollback).then(|| view! { <A href=report_href attr:class=BUTTON_OUTLINE>"Batch test report"</A> })}
             {move || (s().failed > 0).then(|| view! {
                 <A href="/dashboard/dead-letters" attr:class=BUTTON_OUTLINE>"Review failed jobs"</A>
             })}
@@ -230,6 +249,7 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
                     <tr>
                         <th class="h-10 px-3 font-medium">"Product"</th>
                         <th class="h-10 px-3 font-medium">"Platform"</th>
+                        {rollback.then(|| view! { <th class="h-10 px-3 font-medium">"Rollback"</th> })}
                         <th class="h-10 px-3 font-medium">"State"</th>
                         <th class="h-10 px-3 text-right font-medium">"Attempts"</th>
                         <th class="h-10 px-3 text-right font-medium">"Time"</th>
@@ -238,16 +258,17 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
                 </thead>
                 <tbody>
                     <For each=move || s().jobs key=|j| (j.job_id.clone(), j.state, j.attempts) let:job>
-                        <JobRow job/>
+                        <JobRow job rollback/>
                     </For>
                 </tbody>
             </table>
         </div>
+        {move || (finished.get() && !rollback).then(|| view! { <RollbackPanel batch_id=batch_id.clone()/> })}
     }
 }
 
 #[component]
-fn JobRow(job: JobDto) -> impl IntoView {
+fn JobRow(job: JobDto, rollback: bool) -> impl IntoView {
     let href = format!("/dashboard/products/{}", job.product_id);
     let error = match (&job.error_code, &job.error_message) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
@@ -258,6 +279,12 @@ fn JobRow(job: JobDto) -> impl IntoView {
         <tr class="border-b border-neutral-100" data-job=job.job_id.clone()>
             <td class="px-3 py-2"><A href=href attr:class="hover:underline">"#" {job.product_id} " " {job.sku.clone()}</A></td>
             <td class="px-3 py-2">{job.platform.label()}</td>
+            {rollback.then(|| view! {
+                <td class="px-3 py-2" data-testid="rollback-step">
+                    {job.plan_action.map(|a| a.as_str()).unwrap_or_default()}
+                    {job.action.clone().filter(|_| job.state == JobState::Completed).map(|done| format!(" → {}", done.replace('_', " ")))}
+                </td>
+            })}
             <td class="px-3 py-2"><JobBadge state=job.state/></td>
             <td class="px-3 py-2 text-right tabular-nums">{job.attempts}</td>
             <td class="px-3 py-2 text-right tabular-nums">{seconds(job.duration_ms)}</td>

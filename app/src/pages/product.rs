@@ -11,6 +11,7 @@ use crate::api::{
     SyncStatus, VerifyProduct,
 };
 use crate::components::layout::DashboardLayout;
+use crate::components::rollback::RollbackPanel;
 use crate::components::ui::{
     Card, ErrorPanel, Field, Skeleton, StatusBadge, BUTTON, BUTTON_OUTLINE,
 };
@@ -111,6 +112,8 @@ fn ProductView(p: ProductDetail, sync: ServerAction<SyncProduct>) -> impl IntoVi
                 <MappingCard platform=Platform::Tiktok mapping=p.mappings.tiktok.clone() master_title=p.title.clone()/>
             </div>
         </div>
+        {(p.mappings.shopee.is_some() || p.mappings.tiktok.is_some())
+            .then(|| view! { <RollbackPanel product_ids=p.id.to_string()/> })}
     }
 }
 

@@ -29,6 +29,9 @@ pub struct TiktokProduct {
     pub product_attributes: Value,
     pub listing_platforms: Vec<String>,
     pub deactivated: bool,
+    /// Frozen by the platform (a policy hold): TikTok will not delete it (in Indonesia, a
+    /// product frozen on any platform cannot be deleted); set by `/_sandbox/tiktok/freeze`.
+    pub frozen: bool,
     pub audit_ends_ms: u128,
     pub create_time: u64,
     pub update_time: u64,
@@ -43,6 +46,8 @@ impl TiktokProduct {
             "FAILED"
         } else if self.deactivated {
             "SELLER_DEACTIVATED"
+        } else if self.frozen {
+            "FREEZE"
         } else {
             "ACTIVATE"
         }

@@ -413,6 +413,7 @@ pub async fn create(
                 })
                 .unwrap_or_else(|| vec!["TIKTOK_SHOP".to_string()]),
             deactivated: false,
+            frozen: false,
             audit_ends_ms: now_millis() + u128::from(sb.config.tiktok_audit_ms),
             create_time: now,
             update_time: now,
@@ -425,6 +426,30 @@ pub async fn create(
         Ok(response)
     })
     .await
+}
+
+/// The public reference says a frozen product cannot be deleted but names no code; this is
+/// the sandbox's.
+const FROZEN_NOT_DELETABLE: u64 = 12_052_232;
+
+/// `POST /_sandbox/tiktok/freeze` `{"product_id"}`: the platform freezes a product, as a
+/// policy hold would, so a test can see a delete refused.
+pub async fn freeze(State(sb): State<Sandbox>, body: Bytes) -> Response {
+    let id = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b["product_id"].as_str().map(str::to_string));
+    let mut state = sb.lock();
+    match id.and_then(|id| state.tiktok.products.get_mut(&id)) {
+        Some(product) => {
+            product.frozen = true;
+            axum::Json(json!({"ok": true})).into_response()
+        }
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            axum::Json(json!({"error": "no such product"})),
+        )
+            .into_response(),
+    }
 }
 
 fn product_not_found(id: &str) -> TiktokError {
@@ -618,10 +643,23 @@ pub async fn delete_products(
     };
     handle(&sb, call, |state, _| {
         let ids = product_ids(&body_json(&body)?)?;
-        Ok(batch(state, &ids, |state, id| {
-            state.products.remove(id);
-            state.idempotency.retain(|_, v| v != id);
-        }))
+        let frozen: Vec<String> = ids
+            .iter()
+            .filter(|id| state.products.get(*id).is_some_and(|p| p.frozen))
+            .cloned()
+            .collect();
+        let mut answer = batch(state, &ids, |state, id| {
+            if state.products.get(id).is_some_and(|p| !p.frozen) {
+                state.products.remove(id);
+                state.idempotency.retain(|_, v| v != id);
+            }
+        });
+        if let Some(errors) = answer["errors"].as_array_mut() {
+            for id in frozen {
+                errors.push(json!({"code": FROZEN_NOT_DELETABLE, "message": "a product frozen on a platform cannot be deleted", "detail": {"product_id": id}}));
+            }
+        }
+        Ok(answer)
     })
     .await
 }

@@ -1,7 +1,10 @@
 //! Batches as operators read them: one batch with its jobs, the batches list and the
 //! dead-letter queue.
 
-use app::api::{BatchSnapshot, BatchStatus, BatchSummary, DeadLetter, JobDto, JobState, Platform};
+use app::api::{
+    BatchSnapshot, BatchStatus, BatchSummary, DeadLetter, JobDto, JobState, Platform,
+    RollbackAction,
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr, FromQueryResult};
 
@@ -15,6 +18,8 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 struct BatchRow {
     id: String,
     platform: String,
+    kind: String,
+    rollback_of: Option<String>,
     cancelled: bool,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -33,6 +38,7 @@ struct JobRow {
     error_message: Option<String>,
     duration_ms: i32,
     action: Option<String>,
+    plan_action: Option<String>,
 }
 
 /// The table's CHECK constraint allows only the two platforms.
@@ -49,7 +55,7 @@ pub async fn snapshot(
         return Ok(None);
     }
     let Some(batch) = BatchRow::find_by_statement(sql(
-        "SELECT id, platform, cancelled, created_at, started_at, finished_at FROM sync_batches WHERE id = $1",
+        "SELECT id, platform, kind, rollback_of, cancelled, created_at, started_at, finished_at FROM sync_batches WHERE id = $1",
         [batch_id.into()],
     ))
     .one(db)
@@ -59,7 +65,7 @@ pub async fn snapshot(
     };
     let jobs = JobRow::find_by_statement(sql(
         "SELECT j.id, j.product_id, p.sku, j.platform, j.state, j.attempts, j.error_code,
-                j.error_message, j.duration_ms, j.action
+                j.error_message, j.duration_ms, j.action, j.plan_action
          FROM sync_jobs j LEFT JOIN products p ON p.id = j.product_id
          WHERE j.batch_id = $1 ORDER BY j.product_id, j.platform",
         [batch_id.into()],
@@ -80,6 +86,8 @@ pub async fn snapshot(
         created_at: rfc3339(batch.created_at),
         started_at: batch.started_at.map(rfc3339),
         finished_at: batch.finished_at.map(rfc3339),
+        kind: batch.kind,
+        rollback_of: batch.rollback_of,
         jobs: jobs
             .into_iter()
             .map(|j| JobDto {
@@ -93,6 +101,7 @@ pub async fn snapshot(
                 error_message: j.error_message,
                 duration_ms: j.duration_ms.into(),
                 action: j.action,
+                plan_action: j.plan_action.as_deref().and_then(RollbackAction::parse),
             })
             .collect(),
     };
@@ -104,6 +113,7 @@ pub async fn snapshot(
 struct SummaryRow {
     id: String,
     platform: String,
+    kind: String,
     cancelled: bool,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -115,7 +125,7 @@ struct SummaryRow {
 /// Newest first.
 pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<BatchSummary>, DbErr> {
     let rows = SummaryRow::find_by_statement(sql(
-        "SELECT b.id, b.platform, b.cancelled, b.created_at, b.started_at,
+        "SELECT b.id, b.platform, b.kind, b.cancelled, b.created_at, b.started_at,
                 count(j.id) AS total,
                 count(j.id) FILTER (WHERE j.state = 'completed') AS completed,
                 count(j.id) FILTER (WHERE j.state IN ('failed', 'discarded')) AS failed
@@ -144,6 +154,7 @@ pub async fn list_batches(db: &DatabaseConnection, limit: i64) -> Result<Vec<Bat
                 failed: r.failed,
                 percent: BatchStatus::percent(r.total, r.completed, r.failed),
                 created_at: rfc3339(r.created_at),
+                kind: r.kind,
             }
         })
         .collect())

@@ -5,6 +5,7 @@ pub mod batches;
 pub mod catalog;
 pub mod claims;
 pub mod queue;
+pub mod rollback;
 pub mod sync;
 pub mod users;
 

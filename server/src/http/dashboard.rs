@@ -5,7 +5,8 @@ use app::api::ssr::Dashboard;
 use app::api::{
     AuditPage, BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto,
     CompletionReportDto, CurrentUser, DeadLetter, Failure, LogFilter, PilotReportDto, Platform,
-    ProductDetail, ProductList, RolloutStatus, SyncLogPage, SyncOutcome, ValidationReport,
+    ProductDetail, ProductList, RollbackAnswer, RollbackRequest, RolloutStatus, SyncLogPage,
+    SyncOutcome, ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -230,6 +231,27 @@ impl Dashboard for DbDashboard {
                 ApproveError::Invalid(m) => Failure::Invalid(m),
                 ApproveError::Gate { .. } => Failure::Conflict(e.to_string()),
                 ApproveError::Db(e) => unexpected(e),
+            })
+    }
+
+    async fn rollback(
+        &self,
+        user: CurrentUser,
+        request: RollbackRequest,
+    ) -> Result<RollbackAnswer, Failure> {
+        use crate::queue::RollbackRejected;
+        self.0
+            .queue
+            .rollback(&user, &request)
+            .await
+            .map_err(|e| match e {
+                RollbackRejected::NotOwner => Failure::Forbidden(e.to_string()),
+                RollbackRejected::Invalid(m) => Failure::Invalid(m),
+                RollbackRejected::UnknownBatch(_) => Failure::NotFound(e.to_string()),
+                RollbackRejected::UnknownProducts(_) => Failure::Unprocessable(e.to_string()),
+                RollbackRejected::Busy(m) => Failure::Conflict(m),
+                RollbackRejected::NothingToDo(_) => Failure::Conflict(e.to_string()),
+                RollbackRejected::Queue(q) => unexpected(q),
             })
     }
 }

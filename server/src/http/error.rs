@@ -36,6 +36,9 @@ pub enum AppError {
         message: String,
         missing: Vec<String>,
     },
+    /// A rollback whose plan undoes nothing.
+    #[error("{0}")]
+    NothingToRollBack(String),
     /// A marketplace failed: `NETWORK_ERROR`, `UNAUTHORIZED` (502) or `RATE_LIMITED` (429).
     #[error("{message}")]
     Upstream { code: &'static str, message: String },
@@ -56,6 +59,7 @@ impl AppError {
             AppError::UnknownProducts(_) => "INVALID_PRODUCT",
             AppError::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
             AppError::RolloutGate { .. } => "ROLLOUT_GATE",
+            AppError::NothingToRollBack(_) => "NOTHING_TO_ROLL_BACK",
             AppError::Upstream { code, .. } => code,
             AppError::Internal(_) => "INTERNAL_ERROR",
         }
@@ -72,7 +76,9 @@ impl AppError {
             AppError::BatchTooLarge(_) | AppError::UnknownProducts(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            AppError::SyncInProgress { .. } | AppError::RolloutGate { .. } => StatusCode::CONFLICT,
+            AppError::SyncInProgress { .. }
+            | AppError::RolloutGate { .. }
+            | AppError::NothingToRollBack(_) => StatusCode::CONFLICT,
             AppError::Upstream { code, .. } if *code == "RATE_LIMITED" => {
                 StatusCode::TOO_MANY_REQUESTS
             }

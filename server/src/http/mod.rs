@@ -7,6 +7,7 @@ pub mod error;
 mod input;
 pub mod media;
 pub mod products;
+mod rollback;
 mod rollout;
 pub mod sync;
 mod validation;
@@ -80,6 +81,12 @@ fn api() -> Api {
         Method::POST,
         "/api/sync/batch/{batch_id}/cancel",
         post(batch::cancel),
+    )
+    .route(Method::POST, "/api/rollback", post(rollback::start))
+    .route(
+        Method::GET,
+        "/api/rollback/{rollback_id}",
+        get(rollback::status),
     )
     .route(Method::GET, "/api/rollout", get(rollout::status))
     .route(Method::POST, "/api/rollout/approve", post(rollout::approve))

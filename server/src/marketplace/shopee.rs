@@ -345,6 +345,27 @@ impl ShopeeClient {
         .await
         .map(|_| ())
     }
+
+    /// Takes an item off sale without deleting it.
+    pub async fn unlist_item(&self, item_id: u64) -> Result<(), MarketplaceError> {
+        let answer = self
+            .post(
+                "product/unlist_item",
+                &serde_json::json!({"item_list": [{"item_id": item_id, "unlist": true}]}),
+            )
+            .await?;
+        match answer["failure_list"].as_array().and_then(|f| f.first()) {
+            Some(failure) => Err(MarketplaceError::InvalidProduct {
+                platform: PLATFORM,
+                code: failure["failed_reason"]
+                    .as_str()
+                    .unwrap_or("unlist_failed")
+                    .to_string(),
+                message: format!("Shopee did not unlist item {item_id}"),
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Maps Shopee's `error` code (and the HTTP status) to SyncStore's four classes.

@@ -285,6 +285,32 @@ impl TiktokClient {
             .map(|_| ())
     }
 
+    /// Takes products off sale without deleting them.
+    pub async fn deactivate_products(
+        &self,
+        product_ids: &[String],
+    ) -> Result<(), MarketplaceError> {
+        let data = self
+            .json(
+                Method::POST,
+                "/product/202309/products/deactivate",
+                &[],
+                Some(&serde_json::json!({"product_ids": product_ids})),
+            )
+            .await?;
+        match data["errors"].as_array().and_then(|e| e.first()) {
+            Some(err) => Err(MarketplaceError::InvalidProduct {
+                platform: PLATFORM,
+                code: err["code"].to_string(),
+                message: err["message"]
+                    .as_str()
+                    .unwrap_or("not deactivated")
+                    .to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub async fn delete_products(&self, product_ids: &[String]) -> Result<(), MarketplaceError> {
         let data = self
             .json(

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use app::api::RollbackAction;
 use async_trait::async_trait;
 
 use crate::db::queue::ClaimedJob;
@@ -63,6 +64,19 @@ impl JobHandler for SyncService {
         job: &ClaimedJob,
         ctx: &AttemptContext,
     ) -> Result<Option<String>, JobFailure> {
+        // A rollback job restores toward its snapshot instead of syncing the catalog.
+        if let (Some(snapshot_id), Some(action)) = (
+            job.snapshot_id,
+            job.plan_action.as_deref().and_then(RollbackAction::parse),
+        ) {
+            return match self
+                .roll_back(job.product_id, job.platform(), snapshot_id, action, ctx)
+                .await
+            {
+                Ok(outcome) => Ok(Some(outcome.as_str().to_string())),
+                Err(e) => Err(JobFailure::from(&e)),
+            };
+        }
         match self
             .sync_product_to(job.product_id, job.platform(), ctx)
             .await

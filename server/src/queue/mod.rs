@@ -7,6 +7,7 @@ pub mod events;
 pub mod job;
 mod recovery;
 pub mod retry;
+pub mod rollback;
 pub mod worker;
 
 use std::time::Duration;
@@ -21,6 +22,7 @@ use serde_json::json;
 use crate::db::{audit, queue as jobs};
 
 pub use job::{JobFailure, JobHandler};
+pub use rollback::RollbackRejected;
 pub use worker::Worker;
 
 /// How the workers behave; from `SYNCSTORE_WORKER_CONCURRENCY`, `SYNCSTORE_RETRY_BASE_MS`

@@ -45,21 +45,38 @@ async fn number(db: &DatabaseConnection, query: &str) -> Result<i64, DbErr> {
         .unwrap_or(0))
 }
 
-/// The batch a stage's approval named as its evidence, else the newest finished batch to
-/// both platforms of at least `products` products.
+/// The batch a stage's approval named as its evidence; before the approval, the batch the
+/// stage's gate would accept now, else the newest finished sync batch to both platforms of
+/// at least `products` products.
 async fn stage_batch(
     db: &DatabaseConnection,
     stage: Stage,
     products: i64,
 ) -> Result<Option<String>, DbErr> {
+    let approved = db
+        .query_one_raw(sql(
+            "SELECT evidence->>'batch_id' AS id FROM rollout_approvals WHERE stage = $1",
+            [stage.as_str().into()],
+        ))
+        .await?
+        .and_then(|r| r.try_get::<Option<String>>("", "id").ok().flatten());
+    if approved.is_some() {
+        return Ok(approved);
+    }
+    let previous = match stage {
+        Stage::Batch50 => Stage::Batch10,
+        _ => Stage::Pilot,
+    };
+    if let Ok(accepted) = crate::rollout::passed_batch(db, products as usize, previous).await? {
+        return Ok(Some(accepted));
+    }
     let row = db
         .query_one_raw(sql(
-            "SELECT COALESCE(
-                 (SELECT evidence->>'batch_id' FROM rollout_approvals WHERE stage = $1),
-                 (SELECT id FROM sync_batches
-                  WHERE platform = 'both' AND total >= $2 AND finished_at IS NOT NULL AND NOT cancelled
-                  ORDER BY created_at DESC LIMIT 1)) AS id",
-            [stage.as_str().into(), (products * 2).into()],
+            "SELECT id FROM sync_batches
+             WHERE kind = 'sync' AND platform = 'both' AND total >= $1 AND finished_at IS NOT NULL
+               AND NOT cancelled
+             ORDER BY created_at DESC LIMIT 1",
+            [(products * 2).into()],
         ))
         .await?;
     Ok(row.and_then(|r| r.try_get::<Option<String>>("", "id").ok().flatten()))
@@ -167,9 +184,14 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
         p50.map_or("—".into(), |v| format!("{v} ms")),
         p95.map_or("—".into(), |v| format!("{v} ms"))
     );
+    // From the attempts logged, not the jobs' counters: an operator's retry of a dead
+    // letter starts its counter again. A job that only waited for a busy pair tried nothing.
     let retries = number(
         db,
-        "SELECT sum(GREATEST(attempts - 1, 0))::bigint AS n FROM sync_jobs",
+        "SELECT (count(*) - count(DISTINCT l.job_id))::bigint AS n
+         FROM sync_logs l JOIN sync_batches b ON b.id = l.batch_id
+         WHERE b.kind = 'sync' AND l.job_id IS NOT NULL
+           AND l.error_code IS DISTINCT FROM 'SYNC_IN_PROGRESS'",
     )
     .await?;
     let _ = writeln!(md, "| Retries | {retries} |");
@@ -211,18 +233,41 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
         }
         None => md.push_str("| Validation | not run yet |\n"),
     }
-    let rollback = db
+    // A rollback that ran through the queue and undid every listing it planned is the
+    // evidence; the SQL restore alone (database side only) is named as such.
+    let ran = db
         .query_one_raw(sql(
-            "SELECT created_at::text AS at FROM audit_log WHERE action LIKE 'rollback%' ORDER BY created_at DESC LIMIT 1",
+            "SELECT b.id, b.finished_at::text AS at, count(j.id) AS jobs
+             FROM sync_batches b JOIN sync_jobs j ON j.batch_id = b.id
+             WHERE b.kind = 'rollback' AND b.finished_at IS NOT NULL AND NOT b.cancelled
+             GROUP BY b.id HAVING bool_and(j.state = 'completed')
+             ORDER BY b.finished_at DESC LIMIT 1",
+            [],
+        ))
+        .await?
+        .and_then(|r| {
+            Some((
+                r.try_get::<String>("", "id").ok()?,
+                r.try_get::<String>("", "at").ok()?,
+                r.try_get::<i64>("", "jobs").ok()?,
+            ))
+        });
+    let sql_restore = db
+        .query_one_raw(sql(
+            "SELECT created_at::text AS at FROM audit_log WHERE action = 'rollback.sql' ORDER BY created_at DESC LIMIT 1",
             [],
         ))
         .await?
         .and_then(|r| r.try_get::<String>("", "at").ok());
-    let _ = writeln!(
-        md,
-        "| Rollback tested | {} |",
-        rollback.map_or("no".to_string(), |at| format!("yes — audit log, {at}"))
-    );
+    let evidence = match (ran, sql_restore) {
+        (Some((id, at, jobs)), _) => format!(
+            "yes — rollback {id} undid {jobs} listing{} on the marketplaces, finished {at}",
+            if jobs == 1 { "" } else { "s" }
+        ),
+        (None, Some(at)) => format!("database side only — `restore_mappings.sql`, {at}"),
+        (None, None) => "no".to_string(),
+    };
+    let _ = writeln!(md, "| Rollback tested | {evidence} |");
 
     md.push_str("\n## Errors by class (every attempt)\n\n");
     let errors = counts(
@@ -289,7 +334,7 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
             "SELECT sum(b.total)::float8 / 2 AS products,
                     sum(EXTRACT(EPOCH FROM (b.finished_at - b.started_at)))::float8 AS secs
              FROM sync_batches b
-             WHERE b.platform = 'both' AND b.finished_at IS NOT NULL AND b.started_at IS NOT NULL
+             WHERE b.kind = 'sync' AND b.platform = 'both' AND b.finished_at IS NOT NULL AND b.started_at IS NOT NULL
                AND NOT b.cancelled",
             [],
         ))

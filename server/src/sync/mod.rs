@@ -7,6 +7,7 @@ mod claim;
 pub mod completion;
 pub(crate) mod images;
 pub mod pilot;
+pub mod rollback;
 mod shopee;
 mod snapshot;
 mod tiktok;

@@ -248,7 +248,7 @@ async fn find_by_sku(
 }
 
 /// `update_item` with exactly the item fields that differ from the catalog.
-async fn update_item(
+pub(super) async fn update_item(
     client: &ShopeeClient,
     claim: &SyncClaim,
     target: Target<'_>,
@@ -384,7 +384,7 @@ fn model_stock(m: &Value) -> Option<i64> {
 /// removed variants deleted, options added, removed or reordered in place (model ids kept),
 /// new variants added, and each price and stock that differs updated. Returns (variant SKU,
 /// model id, price) for the mapping.
-async fn sync_models(
+pub(super) async fn sync_models(
     client: &ShopeeClient,
     claim: &SyncClaim,
     product: &ProductDetail,

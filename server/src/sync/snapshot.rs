@@ -40,12 +40,44 @@ pub(super) async fn take(
     };
     store(
         db,
-        target.product.id,
-        platform,
-        target.ctx,
-        target.held,
-        external_id,
-        listing,
+        Backup {
+            product_id: target.product.id,
+            platform,
+            ctx: target.ctx,
+            held: target.held,
+            external_id,
+            listing,
+            kind: "sync",
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A rollback's own backup of the listing it is about to restore or delete, so even a
+/// rollback leaves a record of what it changed. Never a state later rollbacks go back to.
+pub(super) async fn take_before_rollback(
+    db: &DatabaseConnection,
+    claim: &SyncClaim,
+    product_id: i64,
+    platform: Platform,
+    ctx: &AttemptContext,
+    external_id: &str,
+    listing: Value,
+) -> Result<(), SyncError> {
+    claim.confirm().await?;
+    let held = mapping_as_held(db, product_id, platform).await?;
+    store(
+        db,
+        Backup {
+            product_id,
+            platform,
+            ctx,
+            held: held.as_ref(),
+            external_id: Some(external_id.to_string()),
+            listing: Some(listing),
+            kind: "rollback",
+        },
     )
     .await?;
     Ok(())
@@ -72,26 +104,29 @@ pub(super) async fn mapping_as_held(
     row.map(|r| r.try_get::<Value>("", "held")).transpose()
 }
 
-async fn store(
-    db: &DatabaseConnection,
+struct Backup<'a> {
     product_id: i64,
     platform: Platform,
-    ctx: &AttemptContext,
-    held: Option<&Value>,
+    ctx: &'a AttemptContext,
+    held: Option<&'a Value>,
     external_id: Option<String>,
     listing: Option<Value>,
-) -> Result<(), DbErr> {
+    kind: &'static str,
+}
+
+async fn store(db: &DatabaseConnection, backup: Backup<'_>) -> Result<(), DbErr> {
     db.execute_raw(sql(
-        "INSERT INTO sync_snapshots (product_id, platform, job_id, batch_id, external_id, mapping, listing)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO sync_snapshots (product_id, platform, job_id, batch_id, external_id, mapping, listing, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         [
-            product_id.into(),
-            platform.as_str().into(),
-            ctx.job_id.clone().into(),
-            ctx.batch_id.clone().into(),
-            external_id.into(),
-            held.cloned().into(),
-            listing.into(),
+            backup.product_id.into(),
+            backup.platform.as_str().into(),
+            backup.ctx.job_id.clone().into(),
+            backup.ctx.batch_id.clone().into(),
+            backup.external_id.into(),
+            backup.held.cloned().into(),
+            backup.listing.into(),
+            backup.kind.into(),
         ],
     ))
     .await?;

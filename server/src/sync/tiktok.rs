@@ -206,7 +206,7 @@ pub async fn push(
     })
 }
 
-fn sku_id_of(listed: &Value, seller_sku: &str) -> Option<String> {
+pub(super) fn sku_id_of(listed: &Value, seller_sku: &str) -> Option<String> {
     listed["skus"]
         .as_array()
         .into_iter()
@@ -216,7 +216,7 @@ fn sku_id_of(listed: &Value, seller_sku: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn text(v: &Value) -> String {
+pub(super) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -226,7 +226,7 @@ fn text(v: &Value) -> String {
 
 /// What a listing shows a buyer, in one shape for a request body and a read-back listing:
 /// the fields an update can change, SKUs by seller SKU.
-fn comparable(listing: &Value) -> Value {
+pub(super) fn comparable(listing: &Value) -> Value {
     let mut skus: Vec<Value> = listing["skus"]
         .as_array()
         .into_iter()

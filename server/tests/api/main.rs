@@ -11,6 +11,7 @@ mod pages;
 mod products;
 mod queue_failures;
 mod robustness;
+mod rollback;
 mod rollout;
 mod security;
 mod shopee_client;

@@ -52,7 +52,7 @@ async fn approve(client: &reqwest::Client, app: &TestApp, note: &str) -> (u16, V
 }
 
 /// A client signed in as an operator.
-async fn operator(app: &TestApp) -> reqwest::Client {
+pub(crate) async fn operator(app: &TestApp) -> reqwest::Client {
     syncstore::db::users::create_user(&app.db, OPERATOR_EMAIL, Role::Operator, OPERATOR_PASSWORD)
         .await
         .unwrap();
