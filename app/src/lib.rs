@@ -1,6 +1,9 @@
 //! SyncStore's shared crate: pure domain rules, DTOs, server functions and the Leptos
 //! dashboard. Compiles for the server (`ssr`) and for the browser (`hydrate`).
 
+// The pages' view types nest deeply; the hydrate build's layout queries need the room.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod domain;

@@ -22,7 +22,12 @@ test("ten selected products synced as a batch fill the live progress bar to 100%
   await expect(page.getByTestId("batch-jobs").locator("tbody tr")).toHaveCount(20);
 
   await page.getByRole("link", { name: "Batch test report" }).click();
-  await expect(page.getByTestId("batch-report-markdown")).toContainText("Success rate | 100.0% (20 of 20)");
+  const report = page.getByTestId("batch-report");
+  await expect(report.getByRole("row", { name: /Success rate/ })).toContainText("100.0% (20 of 20)");
+  await expect(page.getByTestId("report-chart").first()).toContainText("Time per product");
+  await expect(page.getByTestId("report-chart").first().locator("rect")).toHaveCount(10);
+  const md = await page.request.get((await page.getByTestId("report-download").getAttribute("href"))!);
+  expect(await md.text()).toContain("| Success rate | 100.0% (20 of 20) |");
   await page.getByTestId("spot-check").click();
   await expect(page.getByText("Read back 3 products.")).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId("batch-report-status")).toHaveText("Batch test passed");
@@ -72,4 +77,44 @@ test("a failed job goes to the dead-letter queue and is discarded with a reason"
   await expect(entry).toContainText("Dead letter discarded");
   await expect(entry).toContainText(process.env.E2E_EMAIL!);
   await expect(entry).toContainText("Listed by hand with the right photos");
+});
+
+test("the owner rolls a batch back from its page: plan first, then live progress", async ({ page, isMobile }) => {
+  test.setTimeout(120_000);
+  // Its own products, which no other test touches.
+  await signIn(page, `/dashboard/products?page=${isMobile ? 73 : 72}`);
+  const boxes = page.locator("[data-select]:visible");
+  for (let i = 0; i < 2; i++) await boxes.nth(i).check();
+  await page.getByRole("button", { name: "Sync to Both" }).click();
+  await expect(page).toHaveURL(/\/dashboard\/batches\/[0-9a-f-]{36}$/);
+  const batchUrl = page.url();
+  await hydrated(page);
+  await expect(page.getByTestId("batch-status")).toHaveText("Completed", { timeout: 60_000 });
+
+  // The dry run: the batch created all four listings, so the plan deletes them.
+  const panel = page.getByTestId("rollback-panel");
+  await expect(panel).toBeVisible();
+  await panel.getByRole("button", { name: "Show rollback plan" }).click();
+  const plan = panel.getByTestId("rollback-plan");
+  await expect(plan.locator("tbody tr")).toHaveCount(4);
+  await expect(plan.locator('tbody tr[data-action="delete"]')).toHaveCount(4);
+
+  await panel.getByTestId("rollback-confirm").click();
+  await expect(page).not.toHaveURL(batchUrl);
+  await expect(page).toHaveURL(/\/dashboard\/batches\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Rollback");
+  await expect(page.getByTestId("rollback-of")).toBeVisible();
+  await expect(page.getByTestId("batch-percent")).toHaveText("100%", { timeout: 60_000 });
+  await expect(page.getByTestId("batch-status")).toHaveText("Completed");
+  await expect(page.getByTestId("rollback-step")).toHaveText(Array(4).fill("delete → deleted"));
+  // A rollback is not rolled back from its own page.
+  await expect(page.getByTestId("rollback-panel")).toHaveCount(0);
+
+  // The products are unlisted again.
+  const first = await page.getByTestId("batch-jobs").locator("tbody tr a").first().getAttribute("href");
+  await page.goto(first!);
+  await hydrated(page);
+  await expect(page.getByTestId("mapping-shopee")).toContainText("Not Synced");
+  await expect(page.getByTestId("mapping-tiktok")).toContainText("Not Synced");
 });

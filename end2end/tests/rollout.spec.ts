@@ -25,8 +25,17 @@ test("the owner finds the rollout from the menu with what the next approval need
   await page.getByRole("link", { name: "Completion report" }).click();
   await expect(page).toHaveURL(/\/dashboard\/reports\/completion$/);
   await expect(page.getByTestId("completion-status")).toHaveText("Not ready");
-  await expect(page.getByTestId("completion-markdown")).toContainText("## Success metrics");
-  await expect(page.getByTestId("completion-markdown")).toContainText("Not ready for sign-off");
+  // A page a person reads: headings, tables with badges, the Markdown one click away.
+  const report = page.getByTestId("completion-report");
+  await expect(report.getByRole("heading", { name: "Success metrics" })).toBeVisible();
+  await expect(report).toContainText("Not ready for sign-off");
+  await expect(report.locator("table").first()).toBeVisible();
+  const download = await page.request.get(
+    (await page.getByTestId("report-download").getAttribute("href"))!,
+  );
+  expect(download.status()).toBe(200);
+  expect(download.headers()["content-disposition"]).toContain("attachment");
+  expect(await download.text()).toContain("## Success metrics");
 });
 
 test("an operator sees the rollout without approve controls, and the API refuses them", async ({ page }) => {

@@ -13,11 +13,13 @@ ALTER TABLE sync_batches
     -- The batch a rollback undoes; null when it undoes chosen products' latest syncs.
     ADD COLUMN rollback_of TEXT REFERENCES sync_batches(id) ON DELETE SET NULL;
 
--- A rollback job's plan: the snapshot it restores toward and what it does on the
--- marketplace. Both null for a sync job.
+-- A rollback job's plan: the snapshot it restores toward, what it does on the marketplace
+-- and to which listing (the one restored, or the one the undone sync created). All null
+-- for a sync job.
 ALTER TABLE sync_jobs
     ADD COLUMN snapshot_id BIGINT REFERENCES sync_snapshots(id),
-    ADD COLUMN plan_action TEXT CHECK (plan_action IN ('delete', 'restore'));
+    ADD COLUMN plan_action TEXT CHECK (plan_action IN ('delete', 'restore')),
+    ADD COLUMN plan_external_id TEXT;
 
 -- A rollback backs up what it is about to change too; its snapshots are never the state a
 -- later rollback goes back to.
@@ -27,7 +29,7 @@ ALTER TABLE sync_snapshots
 
 const DOWN: &str = r#"
 ALTER TABLE sync_snapshots DROP COLUMN kind;
-ALTER TABLE sync_jobs DROP COLUMN plan_action, DROP COLUMN snapshot_id;
+ALTER TABLE sync_jobs DROP COLUMN plan_external_id, DROP COLUMN plan_action, DROP COLUMN snapshot_id;
 ALTER TABLE sync_batches DROP COLUMN rollback_of, DROP COLUMN kind;
 "#;
 

@@ -45,7 +45,12 @@ pub(crate) async fn passed_batch(
         .query_all_raw(sql(
             "SELECT id FROM sync_batches
              WHERE kind = 'sync' AND platform = 'both' AND total >= $1 AND finished_at IS NOT NULL
-               AND NOT cancelled AND created_at > COALESCE(
+               AND NOT cancelled
+               -- A batch rolled back since no longer shows what it tested.
+               AND NOT EXISTS (SELECT 1 FROM sync_batches r JOIN sync_jobs rj ON rj.batch_id = r.id
+                               WHERE r.rollback_of = sync_batches.id AND NOT r.cancelled
+                                 AND rj.state = 'completed')
+               AND created_at > COALESCE(
                    (SELECT approved_at FROM rollout_approvals WHERE stage = $2), 'infinity')
              ORDER BY created_at DESC LIMIT 20",
             [
@@ -104,10 +109,14 @@ pub async fn stage_test(db: &DatabaseConnection, stage: Stage) -> Result<StageTe
             };
             let mut evidence = json!({ "batch_id": batch });
             if stage == Stage::Batch50 {
-                // The validation must have looked at what the batch synced.
+                // The validation must have looked at what the batch synced, and at what any
+                // rollback since left.
                 let latest = LatestValidation::find_by_statement(sql(
                     "SELECT id, passed FROM validation_runs
-                     WHERE ran_at >= COALESCE((SELECT finished_at FROM sync_batches WHERE id = $1), '-infinity')
+                     WHERE ran_at >= GREATEST(
+                         COALESCE((SELECT finished_at FROM sync_batches WHERE id = $1), '-infinity'),
+                         COALESCE((SELECT max(COALESCE(finished_at, 'infinity')) FROM sync_batches
+                                   WHERE kind = 'rollback' AND NOT cancelled), '-infinity'))
                      ORDER BY ran_at DESC, id DESC LIMIT 1",
                     [batch.clone().into()],
                 ))

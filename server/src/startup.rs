@@ -27,7 +27,13 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub sync: SyncService,
     pub queue: Queue,
+    /// The validation this process runs now: (products checked, products in all).
+    pub validation_progress: ValidationProgress,
 }
+
+/// Shared by the run and the page that polls it: (run number, products checked, products in
+/// all) of the run that holds it.
+pub type ValidationProgress = std::sync::Arc<std::sync::Mutex<Option<(u64, usize, usize)>>>;
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
@@ -60,6 +66,7 @@ impl AppState {
             leptos_options,
             sync,
             queue,
+            validation_progress: ValidationProgress::default(),
         })
     }
 }

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 pub const AUDIT_PER_PAGE: u32 = 50;
 
 /// The actions SyncStore records, with how the page names them.
-pub const AUDIT_ACTIONS: [(&str, &str); 6] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 7] = [
     ("batch.start", "Batch started"),
     ("batch.cancel", "Batch cancelled"),
     ("dead_letter.retry", "Dead letter retried"),
     ("dead_letter.discard", "Dead letter discarded"),
     ("rollout.approve", "Rollout stage approved"),
+    ("rollback.start", "Rollback started"),
     ("rollback.sql", "Mappings restored by SQL"),
 ];
 

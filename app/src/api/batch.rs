@@ -341,6 +341,8 @@ mod tests {
 pub struct BatchReportDto {
     pub passed: bool,
     pub markdown: String,
+    #[serde(default)]
+    pub charts: Vec<super::ChartDto>,
 }
 
 /// Product ids as the dashboard sends them: `"12,7,33"`.

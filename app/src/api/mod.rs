@@ -265,6 +265,7 @@ pub mod ssr {
         async fn spot_check(&self, id: String) -> Result<usize, Failure>;
         async fn validation_runs(&self) -> Result<Vec<ValidationReport>, Failure>;
         async fn run_validation(&self, live: bool) -> Result<ValidationReport, Failure>;
+        async fn validation_progress(&self) -> Result<Option<(usize, usize)>, Failure>;
         async fn rollout(&self) -> Result<RolloutStatus, Failure>;
         async fn completion_report(&self) -> Result<CompletionReportDto, Failure>;
         async fn audit_log(

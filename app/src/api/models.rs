@@ -311,3 +311,11 @@ pub struct PilotReportDto {
     pub passed: bool,
     pub markdown: String,
 }
+
+/// A small bar chart of a report (time per product, errors by class), drawn as SVG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartDto {
+    pub title: String,
+    pub unit: String,
+    pub bars: Vec<(String, i64)>,
+}

@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::batch::{parse_batch_platform, parse_id_list, MAX_BATCH_PRODUCTS};
+#[cfg(feature = "ssr")]
+use super::batch::parse_id_list;
+use super::batch::{parse_batch_platform, MAX_BATCH_PRODUCTS};
 use super::{BatchStatus, JobState, Platform};
 
 /// What a rollback does to one listing.
@@ -58,6 +60,9 @@ pub struct RollbackRequest {
     pub product_ids: Option<Vec<i64>>,
     pub platform: String,
     pub dry_run: bool,
+    /// The dry run's `plan_hash`: the rollback starts only if its plan is still that one.
+    #[serde(default)]
+    pub plan_hash: Option<String>,
 }
 
 impl RollbackRequest {
@@ -101,6 +106,7 @@ pub struct RollbackPlanItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RollbackPlan {
     pub plan: Vec<RollbackPlanItem>,
+    pub plan_hash: String,
 }
 
 /// `POST /api/rollback` without `dry_run`: 202 with the rollback's id.
@@ -143,23 +149,28 @@ pub async fn plan_rollback(
     ids: Option<String>,
     platform: String,
 ) -> Result<RollbackPlan, ServerFnError> {
-    let request = form_request(batch_id, ids, platform, true)?;
+    let request = form_request(batch_id, ids, platform, true, None)?;
     let user = super::ssr::signed_in()?;
     super::ssr::dashboard()?
         .rollback(user, request)
         .await
-        .map(|r| RollbackPlan { plan: r.plan })
+        .map(|r| RollbackPlan {
+            plan: r.plan,
+            plan_hash: r.plan_hash,
+        })
         .map_err(ServerFnError::from)
 }
 
-/// Starts the rollback the dry run showed; the page follows it like a batch.
+/// Starts the rollback the dry run showed (refused if its plan changed meanwhile); the
+/// page follows it like a batch.
 #[server(prefix = "/api/fn", endpoint = "start_rollback")]
 pub async fn start_rollback(
     batch_id: Option<String>,
     ids: Option<String>,
     platform: String,
+    plan_hash: Option<String>,
 ) -> Result<RollbackCreated, ServerFnError> {
-    let request = form_request(batch_id, ids, platform, false)?;
+    let request = form_request(batch_id, ids, platform, false, plan_hash)?;
     let user = super::ssr::signed_in()?;
     let created = match super::ssr::dashboard()?.rollback(user, request).await {
         Ok(created) => created,
@@ -173,11 +184,13 @@ pub async fn start_rollback(
 }
 
 /// A dashboard form's fields as a rollback request.
+#[cfg(feature = "ssr")]
 fn form_request(
     batch_id: Option<String>,
     ids: Option<String>,
     platform: String,
     dry_run: bool,
+    plan_hash: Option<String>,
 ) -> Result<RollbackRequest, ServerFnError> {
     let product_ids = match ids.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => Some(parse_id_list(raw).map_err(super::invalid)?),
@@ -188,6 +201,7 @@ fn form_request(
         product_ids,
         platform,
         dry_run,
+        plan_hash: plan_hash.filter(|h| !h.trim().is_empty()),
     };
     request.checked().map_err(super::invalid)?;
     Ok(request)
@@ -199,6 +213,7 @@ pub struct RollbackAnswer {
     pub rollback_id: Option<String>,
     pub total_jobs: i64,
     pub plan: Vec<RollbackPlanItem>,
+    pub plan_hash: String,
 }
 
 #[cfg(test)]
@@ -211,6 +226,7 @@ mod tests {
             product_ids: ids,
             platform: platform.into(),
             dry_run: true,
+            plan_hash: None,
         }
     }
 

@@ -131,6 +131,8 @@ pub struct CompletionReportDto {
     /// Who signed it off, when, and the note.
     pub signed_off: Option<String>,
     pub markdown: String,
+    #[serde(default)]
+    pub charts: Vec<super::ChartDto>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "completion_report")]

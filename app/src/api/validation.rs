@@ -39,6 +39,16 @@ pub async fn validation_runs() -> Result<Vec<ValidationReport>, ServerFnError> {
         .map_err(ServerFnError::from)
 }
 
+/// How far the validation running now has got, as (products checked, products in all);
+/// `None` when none is running in this server process.
+#[server(prefix = "/api/fn", endpoint = "validation_progress")]
+pub async fn validation_progress() -> Result<Option<(usize, usize)>, ServerFnError> {
+    super::ssr::dashboard()?
+        .validation_progress()
+        .await
+        .map_err(ServerFnError::from)
+}
+
 /// Runs every check now; `live` also reads every listing back from the marketplaces.
 #[server(prefix = "/api/fn", endpoint = "run_validation")]
 pub async fn run_validation(live: bool) -> Result<ValidationReport, ServerFnError> {

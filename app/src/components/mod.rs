@@ -1,3 +1,4 @@
 pub mod layout;
+pub mod report;
 pub mod rollback;
 pub mod ui;

@@ -78,6 +78,7 @@ fn RollbackForm(batch_id: String, product_ids: String) -> impl IntoView {
                 Ok(answer) => {
                     let todo = answer.plan.iter().filter(|r| r.action != RollbackAction::None).count();
                     let chosen = plan.input().get().map(|i| i.platform).unwrap_or_else(|| platform.get());
+                    let plan_hash = answer.plan_hash.clone();
                     view! {
                         <PlanTable plan=answer.plan/>
                         {if todo == 0 {
@@ -87,6 +88,7 @@ fn RollbackForm(batch_id: String, product_ids: String) -> impl IntoView {
                                 <ActionForm action=start attr:class="mt-3">
                                     {hidden()}
                                     <input type="hidden" name="platform" value=chosen/>
+                                    <input type="hidden" name="plan_hash" value=plan_hash/>
                                     <button type="submit" class=BUTTON data-testid="rollback-confirm"
                                         disabled=move || start.pending().get()>
                                         {format!("Roll back {todo} listing{}", if todo == 1 { "" } else { "s" })}

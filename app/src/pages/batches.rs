@@ -107,7 +107,14 @@ pub fn BatchPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         batch.await.map(|found| match found {
                             Some(first) => {
-                                let snapshot = Signal::derive(move || live.get().unwrap_or_else(|| first.clone()));
+                                // After moving to another batch (a rollback's, say), the last
+                                // event may still be the previous batch's until its stream
+                                // is replaced.
+                                let snapshot = Signal::derive(move || {
+                                    live.get()
+                                        .filter(|l| l.batch_id == first.batch_id)
+                                        .unwrap_or_else(|| first.clone())
+                                });
                                 view! { <BatchView snapshot/> }.into_any()
                             }
                             None => view! { <NotFoundBody what="batch"/> }.into_any(),
@@ -192,13 +199,19 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
             </p>
         }
     });
-    view! {
+    // Each part's view type is erased: one nested type for the whole page overflows the
+    // compiler's query depth.
+    let header = view! {
         <div class="mt-2 flex flex-wrap items-center gap-3">
             <h1 class="text-2xl font-semibold tracking-tight">{if rollback { "Rollback " } else { "Batch " }} <span class="font-mono">{move || short(&s().batch_id)}</span></h1>
             {move || view! { <BatchBadge status=s().status/> }}
             <span class="text-sm text-neutral-500">{move || format!("{} · {} jobs", s().platform, s().total)}</span>
         </div>
         {undoes}
+    }
+    .into_any();
+    view! {
+        {header}
         <div class="mt-4">
             <div class="mb-1 flex justify-between text-sm">
                 <span class="text-neutral-600">"Progress"</span>
@@ -219,13 +232,13 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
                 ></div>
             </div>
         </div>
-        <dl class="mt-4 grid grid-cols-2 gap-2 sm:grid-cols-5">
+        {view! { <dl class="mt-4 grid grid-cols-2 gap-2 sm:grid-cols-5">
             {count("Completed", "count-completed", |s| s.completed)}
             {count("Failed", "count-failed", |s| s.failed)}
             {count("Retrying", "count-retrying", |s| s.retrying)}
             {count("Waiting", "count-waiting", |s| s.waiting)}
             {count("Syncing", "count-active", |s| s.active)}
-        </dl>
+        </dl> }.into_any()}
         <div class="mt-4 flex flex-wrap gap-2">
             {(!rollback).then(|| view! { <A href=report_href attr:class=BUTTON_OUTLINE>"Batch test report"</A> })}
             {move || (s().failed > 0).then(|| view! {
@@ -243,7 +256,7 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
         {move || cancel.value().get().and_then(Result::err).map(|e| view! {
             <p class="mt-2 text-sm text-red-700" role="alert">{e.to_string()}</p>
         })}
-        <div class="mt-4 overflow-x-auto rounded-xl border border-neutral-200 bg-white">
+        {view! { <div class="mt-4 overflow-x-auto rounded-xl border border-neutral-200 bg-white">
             <table class="w-full text-sm" data-testid="batch-jobs">
                 <thead class="border-b border-neutral-200 text-left text-neutral-500">
                     <tr>
@@ -262,7 +275,7 @@ fn BatchView(snapshot: Signal<BatchSnapshot>) -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-        </div>
+        </div> }.into_any()}
         {move || (finished.get() && !rollback).then(|| view! { <RollbackPanel batch_id=batch_id.clone()/> })}
     }
 }

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{batch_report, completion_report, pilot_report, SpotCheckBatch};
 use crate::components::layout::DashboardLayout;
+use crate::components::report::Report;
 use crate::components::ui::{ErrorPanel, Skeleton, BUTTON_OUTLINE};
 use crate::pages::not_found::NotFoundBody;
 
@@ -31,8 +32,8 @@ pub fn PilotReportPage() -> impl IntoView {
                             };
                             view! {
                                 <span data-testid="pilot-status" class=format!("inline-flex rounded-md px-2.5 py-0.5 text-xs font-semibold text-white {tone}")>{label}</span>
-                                <p class="mt-2 text-sm text-neutral-500">"The same Markdown as " <code>"syncstore report pilot"</code> "."</p>
-                                <pre class="mt-3 overflow-x-auto rounded-xl border border-neutral-200 bg-white p-4 text-xs" data-testid="pilot-markdown">{r.markdown}</pre>
+                                <p class="mt-2 text-sm text-neutral-500">"Generated from the recorded syncs and read-backs; the same report as " <code>"syncstore report pilot"</code> "."</p>
+                                <Report markdown=r.markdown charts=Vec::new() download="/api/reports/pilot/markdown".to_string() testid="pilot-report"/>
                             }
                         })
                     })}
@@ -66,7 +67,7 @@ pub fn CompletionReportPage() -> impl IntoView {
                                     <code>"syncstore report completion"</code> ". The owner signs off on the "
                                     <a class="underline underline-offset-4" href="/dashboard/rollout">"Rollout page"</a> "."
                                 </p>
-                                <pre class="mt-3 overflow-x-auto whitespace-pre-wrap rounded-xl border border-neutral-200 bg-white p-4 text-xs" data-testid="completion-markdown">{r.markdown}</pre>
+                                <Report markdown=r.markdown charts=r.charts download="/api/reports/completion/markdown".to_string() testid="completion-report"/>
                             }
                         })
                     })}
@@ -113,8 +114,8 @@ pub fn BatchReportPage() -> impl IntoView {
                                 };
                                 view! {
                                     <span data-testid="batch-report-status" class=format!("inline-flex rounded-md px-2.5 py-0.5 text-xs font-semibold text-white {tone}")>{label}</span>
-                                    <p class="mt-2 text-sm text-neutral-500">"The same Markdown as " <code>"syncstore report batch ID"</code> "."</p>
-                                    <pre class="mt-3 overflow-x-auto rounded-xl border border-neutral-200 bg-white p-4 text-xs" data-testid="batch-report-markdown">{r.markdown}</pre>
+                                    <p class="mt-2 text-sm text-neutral-500">"The same report as " <code>"syncstore report batch ID"</code> "."</p>
+                                    <Report markdown=r.markdown charts=r.charts download=format!("/api/reports/batch/{}/markdown", id()) testid="batch-report"/>
                                 }.into_any()
                             }
                             None => view! { <NotFoundBody what="batch"/> }.into_any(),

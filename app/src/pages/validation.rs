@@ -81,10 +81,60 @@ fn run_view(report: ValidationReport) -> impl IntoView {
     }
 }
 
+/// While a run is pending, asks the server how far it has got, twice a second.
+fn follow_progress(run: ServerAction<RunValidation>, progress: RwSignal<Option<(usize, usize)>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::api::validation_progress;
+        use std::sync::{Arc, Mutex};
+        use std::time::Duration;
+        let pending = run.pending();
+        let handle: Arc<Mutex<Option<IntervalHandle>>> = Arc::default();
+        let stop = {
+            let handle = handle.clone();
+            move || {
+                if let Some(h) = handle.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    h.clear();
+                }
+            }
+        };
+        let stop_on_leave = stop.clone();
+        on_cleanup(stop_on_leave);
+        Effect::new(move |_| {
+            stop();
+            if pending.get() {
+                progress.set(None);
+                let stop = stop.clone();
+                let poll = move || {
+                    // The page may be gone by the time an answer comes.
+                    if pending.try_get_untracked() != Some(true) {
+                        stop();
+                        return;
+                    }
+                    leptos::task::spawn_local(async move {
+                        if let Ok(p) = validation_progress().await {
+                            if pending.try_get_untracked() == Some(true) {
+                                progress.try_set(p);
+                            }
+                        }
+                    })
+                };
+                if let Ok(h) = set_interval_with_handle(poll, Duration::from_millis(500)) {
+                    *handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(h);
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (run, progress);
+}
+
 #[component]
 pub fn ValidationPage() -> impl IntoView {
     let run = ServerAction::<RunValidation>::new();
     let runs = Resource::new(move || run.version().get(), |_| validation_runs());
+    let progress = RwSignal::new(None::<(usize, usize)>);
+    follow_progress(run, progress);
     view! {
         <DashboardLayout>
             <h1 class="mb-1 text-2xl font-semibold tracking-tight">"Validation"</h1>
@@ -106,8 +156,20 @@ pub fn ValidationPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-            {move || run.pending().get().then(|| view! {
-                <p class="mb-3 text-sm text-neutral-600" data-testid="validation-running">"Checking every synced product…"</p>
+            {move || run.pending().get().then(|| {
+                let (done, total) = progress.get().unwrap_or((0, 0));
+                let percent = (done * 100).checked_div(total).unwrap_or(0);
+                view! {
+                    <div class="mb-3" data-testid="validation-running">
+                        <p class="text-sm text-neutral-600">
+                            {if total == 0 { "Checking every synced product…".to_string() } else { format!("Checked {done} of {total} products…") }}
+                        </p>
+                        <div class="mt-1 h-2 w-full max-w-md overflow-hidden rounded-full bg-neutral-100" role="progressbar"
+                            aria-label="Validation progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
+                            <div class="h-full bg-neutral-900 transition-all" style=format!("width: {percent}%")></div>
+                        </div>
+                    </div>
+                }
             })}
             {move || run.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorPanel message=e.to_string()/> })}
             <Transition fallback=|| view! { <Skeleton rows=6/> }>

@@ -147,10 +147,11 @@ pub struct ClaimedJob {
     pub platform: String,
     pub attempts: i32,
     pub max_attempts: i32,
-    /// A rollback job: the snapshot it restores toward and what it does (`delete` or
-    /// `restore`); both `None` for a sync job.
+    /// A rollback job: the snapshot it restores toward, what it does (`delete` or
+    /// `restore`) and the listing it does it to; all `None` for a sync job.
     pub snapshot_id: Option<i64>,
     pub plan_action: Option<String>,
+    pub plan_external_id: Option<String>,
 }
 
 impl ClaimedJob {
@@ -171,7 +172,8 @@ pub async fn claim(
             heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
          WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
            AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
-         RETURNING id, batch_id, product_id, platform, attempts, max_attempts, snapshot_id, plan_action",
+         RETURNING id, batch_id, product_id, platform, attempts, max_attempts, snapshot_id, plan_action,
+                   plan_external_id",
         [job_id.into(), worker_id.into()],
     ))
     .one(db)

@@ -36,6 +36,7 @@ struct PlanQueryRow {
     platform: String,
     snapshot_id: Option<i64>,
     before_id: Option<String>,
+    created_id: Option<String>,
     current_id: Option<String>,
 }
 
@@ -65,14 +66,33 @@ pub async fn sync_batch_exists(db: &DatabaseConnection, batch_id: &str) -> Resul
         .is_some())
 }
 
+/// The sync that took a snapshot, as its logs tell: a queued job's attempts carry its id;
+/// a manual sync's is the first manual attempt logged for the pair after the snapshot
+/// (claims let one sync of a pair run at a time). `$s` is the snapshot's alias.
+fn sync_log_of(s: &str) -> String {
+    format!(
+        "SELECT l.status, l.response_payload FROM sync_logs l
+         WHERE l.product_id = {s}.product_id AND l.platform = {s}.platform
+           AND (({s}.job_id IS NOT NULL AND l.job_id = {s}.job_id)
+                OR ({s}.job_id IS NULL AND l.job_id IS NULL AND l.created_at >= {s}.taken_at))
+           -- A sync refused because the pair was busy tried nothing: not this sync's answer.
+           AND l.error_code IS DISTINCT FROM 'SYNC_IN_PROGRESS'
+         ORDER BY CASE WHEN {s}.job_id IS NOT NULL AND l.status = 'success' THEN 0 ELSE 1 END,
+                  CASE WHEN {s}.job_id IS NULL THEN l.id END ASC,
+                  CASE WHEN {s}.job_id IS NOT NULL THEN l.id END DESC
+         LIMIT 1"
+    )
+}
+
 /// The plan: for each product and platform in scope, the snapshot taken before the sync
-/// being undone and what restoring it takes. With a batch, that sync is the batch's first
-/// attempt on the pair; with products alone, the pair's most recent sync (manual or
-/// queued). A retried job stored a snapshot per attempt: its first one is the state before
-/// the job. Listings the sync found none of are deleted; listings it found are restored.
+/// being undone and what restoring it takes. With a batch, that sync is the batch's job for
+/// the pair; with products alone, the pair's most recent sync that succeeded (manual or
+/// queued), else its most recent one. A retried job stored a snapshot per attempt: its
+/// first one is the state before the job. A listing the sync found is restored; one it
+/// created — the listing its own log names — is deleted; nothing else is touched.
 pub async fn plan(db: &DatabaseConnection, scope: &Scope) -> Result<Vec<PlanRow>, DbErr> {
     let platforms: Vec<&str> = scope.platforms.iter().map(|p| p.as_str()).collect();
-    let rows = PlanQueryRow::find_by_statement(sql(
+    let query = format!(
         "WITH pairs AS (
              SELECT j.product_id, j.platform FROM sync_jobs j
              WHERE $1::text IS NOT NULL AND j.batch_id = $1
@@ -81,15 +101,21 @@ pub async fn plan(db: &DatabaseConnection, scope: &Scope) -> Result<Vec<PlanRow>
              UNION
              SELECT p.id, pl FROM products p CROSS JOIN unnest($3::text[]) pl
              WHERE $1::text IS NULL AND p.id = ANY($2::bigint[])
+         ), candidates AS (
+             SELECT s.id, s.product_id, s.platform, s.job_id,
+                    COALESCE((SELECT log.status = 'success' FROM ({log_c}) log), false) AS succeeded
+             FROM sync_snapshots s
+             JOIN pairs pr ON pr.product_id = s.product_id AND pr.platform = s.platform
+             WHERE s.kind = 'sync' AND ($1::text IS NULL OR s.batch_id = $1)
          ), chosen AS (
              SELECT DISTINCT ON (pr.product_id, pr.platform) pr.product_id, pr.platform,
-                    s.id AS sid, s.job_id
+                    c.id AS sid, c.job_id
              FROM pairs pr
-             LEFT JOIN sync_snapshots s ON s.product_id = pr.product_id AND s.platform = pr.platform
-                  AND s.kind = 'sync' AND ($1::text IS NULL OR s.batch_id = $1)
-             ORDER BY pr.product_id, pr.platform, s.id IS NULL,
-                      CASE WHEN $1::text IS NOT NULL THEN s.id END ASC,
-                      CASE WHEN $1::text IS NULL THEN s.id END DESC
+             LEFT JOIN candidates c ON c.product_id = pr.product_id AND c.platform = pr.platform
+             ORDER BY pr.product_id, pr.platform, c.id IS NULL,
+                      CASE WHEN $1::text IS NOT NULL THEN c.id END ASC,
+                      CASE WHEN $1::text IS NULL THEN c.succeeded END DESC,
+                      CASE WHEN $1::text IS NULL THEN c.id END DESC
          ), first AS (
              SELECT c.product_id, c.platform,
                     COALESCE((SELECT min(s2.id) FROM sync_snapshots s2
@@ -98,11 +124,18 @@ pub async fn plan(db: &DatabaseConnection, scope: &Scope) -> Result<Vec<PlanRow>
              FROM chosen c
          )
          SELECT f.product_id, f.platform, f.sid AS snapshot_id, s.external_id AS before_id,
+                (SELECT CASE WHEN log.status = 'success' THEN log.response_payload->>'external_id' END
+                 FROM ({log_s}) log) AS created_id,
                 m.external_id AS current_id
          FROM first f
          LEFT JOIN sync_snapshots s ON s.id = f.sid
          LEFT JOIN platform_mappings m ON m.product_id = f.product_id AND m.platform = f.platform
          ORDER BY f.product_id, f.platform",
+        log_c = sync_log_of("s"),
+        log_s = sync_log_of("s"),
+    );
+    let rows = PlanQueryRow::find_by_statement(sql(
+        &query,
         [
             scope.batch_id.clone().into(),
             scope.product_ids.as_deref().map(array_literal).into(),
@@ -115,13 +148,15 @@ pub async fn plan(db: &DatabaseConnection, scope: &Scope) -> Result<Vec<PlanRow>
         .into_iter()
         .map(|r| {
             let platform = Platform::parse(&r.platform).unwrap_or(Platform::Shopee);
-            let (action, external_id) = match (r.snapshot_id, r.before_id, r.current_id) {
+            let (action, external_id) = match (r.snapshot_id, r.before_id, r.created_id) {
                 // Nothing was ever backed up: no sync of ours touched this listing.
-                (None, _, current) => (RollbackAction::None, current),
+                (None, _, _) => (RollbackAction::None, r.current_id),
                 (Some(_), Some(before), _) => (RollbackAction::Restore, Some(before)),
-                (Some(_), None, Some(current)) => (RollbackAction::Delete, Some(current)),
-                // The sync found no listing and none is mapped now: its create never landed.
-                (Some(_), None, None) => (RollbackAction::None, None),
+                (Some(_), None, Some(created)) => (RollbackAction::Delete, Some(created)),
+                // The sync found no listing and its log names none it made: it failed
+                // before its create landed (or SyncStore never learnt the id; see
+                // docs/rollback.md).
+                (Some(_), None, None) => (RollbackAction::None, r.current_id),
             };
             PlanRow {
                 product_id: r.product_id,
@@ -132,6 +167,24 @@ pub async fn plan(db: &DatabaseConnection, scope: &Scope) -> Result<Vec<PlanRow>
             }
         })
         .collect())
+}
+
+/// A fingerprint of a plan: the dry run shows it, and a rollback started with it runs only
+/// if the plan is still the same.
+pub fn plan_hash(plan: &[PlanRow]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for r in plan.iter().filter(|r| r.action != RollbackAction::None) {
+        hasher.update(format!(
+            "{}|{}|{}|{}|{}\n",
+            r.product_id,
+            r.platform.as_str(),
+            r.action.as_str(),
+            r.external_id.as_deref().unwrap_or(""),
+            r.snapshot_id.unwrap_or(0)
+        ));
+    }
+    hex::encode(&hasher.finalize()[..8])
 }
 
 /// Records a rollback batch with one job per planned delete or restore, unless a job of
@@ -184,14 +237,15 @@ pub async fn create_rollback(
     for row in jobs {
         let id: String = txn
             .query_one_raw(sql(
-                "INSERT INTO sync_jobs (batch_id, product_id, platform, snapshot_id, plan_action)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO sync_jobs (batch_id, product_id, platform, snapshot_id, plan_action, plan_external_id)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 [
                     batch_id.clone().into(),
                     row.product_id.into(),
                     row.platform.as_str().into(),
                     row.snapshot_id.into(),
                     row.action.as_str().into(),
+                    row.external_id.clone().into(),
                 ],
             ))
             .await?
@@ -239,9 +293,27 @@ pub async fn restore_mapping(
         .filter(|m| m["mapping"]["external_id"].as_str().is_some());
     let txn = db.begin().await?;
     let Some(held) = held else {
+        // No listing before: the mapping goes, but a title override the owner wrote
+        // before the first sync stays for the next one.
+        let pair = || [snapshot.product_id.into(), snapshot.platform.clone().into()];
         txn.execute_raw(sql(
-            "DELETE FROM platform_mappings WHERE product_id = $1 AND platform = $2",
-            [snapshot.product_id.into(), snapshot.platform.clone().into()],
+            "DELETE FROM variant_mappings WHERE mapping_id IN
+                (SELECT id FROM platform_mappings WHERE product_id = $1 AND platform = $2)",
+            pair(),
+        ))
+        .await?;
+        txn.execute_raw(sql(
+            "UPDATE platform_mappings SET external_id = NULL, final_price = NULL, seo_title = NULL,
+                category_id = NULL, status = 'not_synced', last_error_code = NULL, last_error = NULL,
+                last_synced_at = NULL, tokopedia_status = NULL, listing_platforms = '{}',
+                content_hash = NULL, updated_at = now()
+             WHERE product_id = $1 AND platform = $2 AND title_override IS NOT NULL",
+            pair(),
+        ))
+        .await?;
+        txn.execute_raw(sql(
+            "DELETE FROM platform_mappings WHERE product_id = $1 AND platform = $2 AND title_override IS NULL",
+            pair(),
         ))
         .await?;
         return txn.commit().await;
@@ -308,4 +380,53 @@ pub async fn restore_mapping(
         .await?;
     }
     txn.commit().await
+}
+
+/// What decides who may act on a batch or one of its jobs: rollbacks are the owner's
+/// (retrying, discarding or cancelling one included), and a batch that was rolled back is
+/// not retried (that would list again what the rollback took down).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchGuard {
+    pub rollback: bool,
+    pub rolled_back: bool,
+    pub owner: bool,
+}
+
+/// The guard for a batch id or a job id; `None` when neither names anything.
+pub async fn guard(
+    db: &DatabaseConnection,
+    id: &str,
+    user_id: Option<i64>,
+) -> Result<Option<BatchGuard>, DbErr> {
+    if !app::api::plausible_id(id) {
+        return Ok(None);
+    }
+    let row = db
+        .query_one_raw(sql(
+            // A job is rolled back when a rollback of its batch, not cancelled, undid at
+            // least one listing, or when any rollback since its batch undid its own product
+            // and platform.
+            "SELECT b.kind = 'rollback' AS rollback,
+                    EXISTS (SELECT 1 FROM sync_batches r JOIN sync_jobs rj ON rj.batch_id = r.id
+                            WHERE r.rollback_of = b.id AND NOT r.cancelled AND rj.state = 'completed')
+                    OR EXISTS (SELECT 1 FROM sync_jobs j
+                            JOIN sync_jobs rj ON rj.product_id = j.product_id AND rj.platform = j.platform
+                                AND rj.state = 'completed' AND rj.plan_action IS NOT NULL
+                            JOIN sync_batches rb ON rb.id = rj.batch_id AND NOT rb.cancelled
+                                AND rb.created_at > b.created_at
+                            WHERE j.id = $1) AS rolled_back,
+                    COALESCE((SELECT role = 'owner' FROM users WHERE id = $2), false) AS owner
+             FROM sync_batches b
+             WHERE b.id = COALESCE((SELECT batch_id FROM sync_jobs WHERE id = $1), $1)",
+            [id.into(), user_id.into()],
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(BatchGuard {
+            rollback: r.try_get("", "rollback")?,
+            rolled_back: r.try_get("", "rolled_back")?,
+            owner: r.try_get("", "owner")?,
+        })
+    })
+    .transpose()
 }

@@ -91,6 +91,14 @@ pub async fn cancel(
     Path(batch_id): Path<String>,
 ) -> ApiResult<Json<BatchSnapshot>> {
     let snapshot = load(&state, &batch_id).await?;
+    let owner = user
+        .as_ref()
+        .is_some_and(|Extension(u)| u.role == app::api::Role::Owner);
+    if snapshot.is_rollback() && !owner {
+        return Err(AppError::Forbidden(
+            "only the owner cancels a rollback".into(),
+        ));
+    }
     let user_id = user.map(|Extension(u)| u.id);
     let cancelled = state
         .queue

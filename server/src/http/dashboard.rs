@@ -124,6 +124,7 @@ impl Dashboard for DbDashboard {
     }
 
     async fn cancel_batch(&self, user_id: Option<i64>, id: String) -> Result<(), Failure> {
+        self.guard(&id, user_id, "cancels").await?;
         match self.0.queue.cancel_batch(&id, user_id).await {
             Ok(true) => Ok(()),
             Ok(false) => match batches::snapshot(&self.0.db, &id).await {
@@ -140,6 +141,11 @@ impl Dashboard for DbDashboard {
     }
 
     async fn retry_dead_letter(&self, user_id: Option<i64>, job_id: String) -> Result<(), Failure> {
+        if self.guard(&job_id, user_id, "retries").await?.rolled_back {
+            return Err(Failure::Conflict(
+                "this job's batch was rolled back: retrying it would list the product again; sync the product from its page if that is what you want".into(),
+            ));
+        }
         match self.0.queue.retry_dead(&job_id, user_id).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(Failure::Conflict(
@@ -155,6 +161,7 @@ impl Dashboard for DbDashboard {
         job_id: String,
         reason: String,
     ) -> Result<(), Failure> {
+        self.guard(&job_id, user_id, "discards").await?;
         match self.0.queue.discard_dead(&job_id, user_id, &reason).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(Failure::Conflict(
@@ -171,6 +178,7 @@ impl Dashboard for DbDashboard {
         Ok(report.map(|r| BatchReportDto {
             passed: r.passed,
             markdown: r.markdown,
+            charts: r.charts,
         }))
     }
 
@@ -187,9 +195,18 @@ impl Dashboard for DbDashboard {
     }
 
     async fn run_validation(&self, live: bool) -> Result<ValidationReport, Failure> {
-        crate::validation::run(&self.0.sync, live, &|_, _| {})
+        crate::validation::run_tracked(&self.0.sync, live, &self.0.validation_progress)
             .await
             .map_err(sync_failure)
+    }
+
+    async fn validation_progress(&self) -> Result<Option<(usize, usize)>, Failure> {
+        Ok(self
+            .0
+            .validation_progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|(_, done, total)| (done, total)))
     }
 
     async fn audit_log(
@@ -211,6 +228,7 @@ impl Dashboard for DbDashboard {
             ready: report.ready,
             signed_off: report.signed_off,
             markdown: report.markdown,
+            charts: report.charts,
         })
     }
 
@@ -250,9 +268,33 @@ impl Dashboard for DbDashboard {
                 RollbackRejected::UnknownBatch(_) => Failure::NotFound(e.to_string()),
                 RollbackRejected::UnknownProducts(_) => Failure::Unprocessable(e.to_string()),
                 RollbackRejected::Busy(m) => Failure::Conflict(m),
-                RollbackRejected::NothingToDo(_) => Failure::Conflict(e.to_string()),
+                RollbackRejected::NothingToDo(_) | RollbackRejected::PlanChanged => {
+                    Failure::Conflict(e.to_string())
+                }
                 RollbackRejected::Queue(q) => unexpected(q),
             })
+    }
+}
+
+impl DbDashboard {
+    /// Refuses an operator acting on a rollback (`what` the owner alone does to it).
+    async fn guard(
+        &self,
+        id: &str,
+        user_id: Option<i64>,
+        what: &str,
+    ) -> Result<crate::db::rollback::BatchGuard, Failure> {
+        // An unknown id is the action's to answer (not found, or no longer a dead letter).
+        let guard = crate::db::rollback::guard(&self.0.db, id, user_id)
+            .await
+            .map_err(unexpected)?
+            .unwrap_or_default();
+        if guard.rollback && !guard.owner {
+            return Err(Failure::Forbidden(format!(
+                "only the owner {what} a rollback's jobs"
+            )));
+        }
+        Ok(guard)
     }
 }
 

@@ -39,6 +39,9 @@ pub enum AppError {
     /// A rollback whose plan undoes nothing.
     #[error("{0}")]
     NothingToRollBack(String),
+    /// A rollback whose plan is no longer the one its dry run showed.
+    #[error("{0}")]
+    PlanChanged(String),
     /// A marketplace failed: `NETWORK_ERROR`, `UNAUTHORIZED` (502) or `RATE_LIMITED` (429).
     #[error("{message}")]
     Upstream { code: &'static str, message: String },
@@ -60,6 +63,7 @@ impl AppError {
             AppError::SyncInProgress { .. } => "SYNC_IN_PROGRESS",
             AppError::RolloutGate { .. } => "ROLLOUT_GATE",
             AppError::NothingToRollBack(_) => "NOTHING_TO_ROLL_BACK",
+            AppError::PlanChanged(_) => "PLAN_CHANGED",
             AppError::Upstream { code, .. } => code,
             AppError::Internal(_) => "INTERNAL_ERROR",
         }
@@ -78,7 +82,8 @@ impl AppError {
             }
             AppError::SyncInProgress { .. }
             | AppError::RolloutGate { .. }
-            | AppError::NothingToRollBack(_) => StatusCode::CONFLICT,
+            | AppError::NothingToRollBack(_)
+            | AppError::PlanChanged(_) => StatusCode::CONFLICT,
             AppError::Upstream { code, .. } if *code == "RATE_LIMITED" => {
                 StatusCode::TOO_MANY_REQUESTS
             }

@@ -7,6 +7,7 @@ pub mod error;
 mod input;
 pub mod media;
 pub mod products;
+mod reports;
 mod rollback;
 mod rollout;
 pub mod sync;
@@ -87,6 +88,21 @@ fn api() -> Api {
         Method::GET,
         "/api/rollback/{rollback_id}",
         get(rollback::status),
+    )
+    .route(
+        Method::GET,
+        "/api/reports/pilot/markdown",
+        get(reports::pilot),
+    )
+    .route(
+        Method::GET,
+        "/api/reports/completion/markdown",
+        get(reports::completion),
+    )
+    .route(
+        Method::GET,
+        "/api/reports/batch/{batch_id}/markdown",
+        get(reports::batch),
     )
     .route(Method::GET, "/api/rollout", get(rollout::status))
     .route(Method::POST, "/api/rollout/approve", post(rollout::approve))

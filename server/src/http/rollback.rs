@@ -27,6 +27,7 @@ impl From<RollbackRejected> for AppError {
                 product_ids: Vec::new(),
             },
             RollbackRejected::NothingToDo(_) => AppError::NothingToRollBack(e.to_string()),
+            RollbackRejected::PlanChanged => AppError::PlanChanged(e.to_string()),
             RollbackRejected::Queue(q) => AppError::Internal(q.into()),
         }
     }
@@ -46,13 +47,15 @@ pub async fn start(
         Ok(r) => r,
         Err(e) => {
             return AppError::Validation(format!(
-                "expected {{\"batch_id\"?: \"…\", \"product_ids\"?: [numbers], \"platform\": \"shopee\"|\"tiktok\"|\"both\", \"dry_run\": true|false}}: {e}"
+                "expected {{\"batch_id\"?: \"…\", \"product_ids\"?: [numbers], \"platform\": \"shopee\"|\"tiktok\"|\"both\", \"dry_run\": true|false, \"plan_hash\"?: \"…\"}}: {e}"
             ))
             .into_response()
         }
     };
     match state.queue.rollback(&user, &request).await {
-        Ok(answer) if request.dry_run => Json(json!({"plan": answer.plan})).into_response(),
+        Ok(answer) if request.dry_run => {
+            Json(json!({"plan": answer.plan, "plan_hash": answer.plan_hash})).into_response()
+        }
         Ok(answer) => (
             StatusCode::ACCEPTED,
             Json(json!({

@@ -25,7 +25,7 @@ pub async fn run(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<V
         serde_json::from_slice(&body)
             .map_err(|e| AppError::Validation(format!("expected {{\"live\": true|false}}: {e}")))?
     };
-    match validation::run(&state.sync, request.live, &|_, _| {}).await {
+    match validation::run_tracked(&state.sync, request.live, &state.validation_progress).await {
         Ok(report) => Ok(Json(report)),
         Err(SyncError::NotConnected(shop)) => Err(AppError::Validation(format!(
             "{shop} is not connected, so a live validation cannot read its listings"

@@ -70,7 +70,14 @@ impl JobHandler for SyncService {
             job.plan_action.as_deref().and_then(RollbackAction::parse),
         ) {
             return match self
-                .roll_back(job.product_id, job.platform(), snapshot_id, action, ctx)
+                .roll_back(
+                    job.product_id,
+                    job.platform(),
+                    snapshot_id,
+                    action,
+                    job.plan_external_id.as_deref(),
+                    ctx,
+                )
                 .await
             {
                 Ok(outcome) => Ok(Some(outcome.as_str().to_string())),

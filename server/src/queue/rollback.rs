@@ -27,6 +27,9 @@ pub enum RollbackRejected {
     Busy(String),
     #[error("nothing to roll back: no sync of these products changed a listing on {0}")]
     NothingToDo(String),
+    /// The plan is not the one the dry run showed: something synced meanwhile.
+    #[error("the rollback plan changed since it was shown (a sync ran meanwhile); look at the plan again before rolling back")]
+    PlanChanged,
     #[error(transparent)]
     Queue(#[from] QueueError),
 }
@@ -82,12 +85,17 @@ impl Queue {
             platforms,
         };
         let plan = plans::plan(&self.db, &scope).await?;
+        let plan_hash = plans::plan_hash(&plan);
         if request.dry_run {
             return Ok(RollbackAnswer {
                 rollback_id: None,
                 total_jobs: 0,
                 plan: plan_items(&plan),
+                plan_hash,
             });
+        }
+        if request.plan_hash.as_ref().is_some_and(|h| *h != plan_hash) {
+            return Err(RollbackRejected::PlanChanged);
         }
         if plan.iter().all(|r| r.action == RollbackAction::None) {
             return Err(RollbackRejected::NothingToDo(request.platform.clone()));
@@ -128,6 +136,7 @@ impl Queue {
             rollback_id: Some(rollback_id),
             total_jobs: job_ids.len() as i64,
             plan: plan_items(&plan),
+            plan_hash,
         })
     }
 }

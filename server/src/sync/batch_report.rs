@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use app::api::ChartDto;
 use app::api::{BatchSnapshot, JobState};
 use rand::seq::SliceRandom;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult};
@@ -33,6 +34,8 @@ pub fn percentile(sorted: &[i64], p: usize) -> i64 {
 pub struct BatchReport {
     pub passed: bool,
     pub markdown: String,
+    /// Time per product and errors by class, for the page's charts.
+    pub charts: Vec<ChartDto>,
 }
 
 /// Reads back `count` random products the batch synced and records the verifications.
@@ -238,9 +241,25 @@ fn render(
             );
         }
     }
+    let mut charts = vec![ChartDto {
+        title: "Time per product (all attempts, both platforms)".into(),
+        unit: "ms".into(),
+        bars: per_product
+            .iter()
+            .map(|(id, ms)| (format!("#{id}"), *ms))
+            .collect(),
+    }];
+    if !errors.is_empty() {
+        charts.push(ChartDto {
+            title: "Errors by class (attempts)".into(),
+            unit: "".into(),
+            bars: errors.iter().map(|e| (e.error_code.clone(), e.n)).collect(),
+        });
+    }
     BatchReport {
         passed,
         markdown: md,
+        charts,
     }
 }
 

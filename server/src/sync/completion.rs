@@ -23,6 +23,8 @@ pub struct CompletionReport {
     /// Signed off: who, when and the note.
     pub signed_off: Option<String>,
     pub markdown: String,
+    /// Errors by class and the 50-product batch's time per product, for the page.
+    pub charts: Vec<app::api::ChartDto>,
 }
 
 #[derive(FromQueryResult)]
@@ -237,10 +239,13 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
     // evidence; the SQL restore alone (database side only) is named as such.
     let ran = db
         .query_one_raw(sql(
-            "SELECT b.id, b.finished_at::text AS at, count(j.id) AS jobs
+            "SELECT b.id, b.finished_at::text AS at,
+                    count(j.id) FILTER (WHERE j.action IN ('deleted', 'deactivated', 'restored')) AS jobs
              FROM sync_batches b JOIN sync_jobs j ON j.batch_id = b.id
              WHERE b.kind = 'rollback' AND b.finished_at IS NOT NULL AND NOT b.cancelled
-             GROUP BY b.id HAVING bool_and(j.state = 'completed')
+             GROUP BY b.id
+             HAVING bool_and(j.state = 'completed')
+                AND bool_or(j.action IN ('deleted', 'deactivated', 'restored'))
              ORDER BY b.finished_at DESC LIMIT 1",
             [],
         ))
@@ -276,6 +281,28 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
          GROUP BY 1 ORDER BY 2 DESC, 1",
     )
     .await?;
+    let mut charts = Vec::new();
+    if let Some(id) = stage_batch(db, Stage::Batch50, 50).await? {
+        if let Some(report) = batch_report::batch_report(db, &id).await? {
+            charts.extend(report.charts.into_iter().take(1).map(|mut c| {
+                c.title = format!(
+                    "Time per product, 50-product batch {}",
+                    &id[..8.min(id.len())]
+                );
+                c
+            }));
+        }
+    }
+    if !errors.is_empty() {
+        charts.push(app::api::ChartDto {
+            title: "Errors by class (every attempt)".into(),
+            unit: String::new(),
+            bars: errors
+                .iter()
+                .map(|e| (e.label.clone().unwrap_or_else(|| "?".into()), e.n))
+                .collect(),
+        });
+    }
     if errors.is_empty() {
         md.push_str("No attempt failed.\n");
     } else {
@@ -331,9 +358,17 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
     let remaining = (total - synced).max(0);
     let rate = db
         .query_one_raw(sql(
+            // A batch's run ends when it finished or, once an operator retried one of its dead
+            // letters (which reopens the batch and loses its first finish), with the last job
+            // that finished before that: the operator's wait is not the queue's speed.
             "SELECT sum(b.total)::float8 / 2 AS products,
-                    sum(EXTRACT(EPOCH FROM (b.finished_at - b.started_at)))::float8 AS secs
+                    sum(EXTRACT(EPOCH FROM (CASE WHEN r.first_retry IS NULL THEN b.finished_at
+                        ELSE COALESCE((SELECT max(j.finished_at) FROM sync_jobs j
+                                       WHERE j.batch_id = b.id AND j.finished_at <= r.first_retry),
+                                      r.first_retry) END - b.started_at)))::float8 AS secs
              FROM sync_batches b
+             CROSS JOIN LATERAL (SELECT min(a.created_at) AS first_retry FROM audit_log a
+                                 WHERE a.action = 'dead_letter.retry' AND a.detail->>'batch_id' = b.id) r
              WHERE b.kind = 'sync' AND b.platform = 'both' AND b.finished_at IS NOT NULL AND b.started_at IS NOT NULL
                AND NOT b.cancelled",
             [],
@@ -409,5 +444,6 @@ pub async fn completion_report(db: &DatabaseConnection) -> Result<CompletionRepo
         ready,
         signed_off: signed,
         markdown: md,
+        charts,
     })
 }

@@ -54,6 +54,47 @@ pub async fn synced_products(db: &DatabaseConnection) -> Result<Vec<i64>, DbErr>
     rows.iter().map(|r| r.try_get("", "product_id")).collect()
 }
 
+/// [`run`], with its progress kept in `progress` for the Validation page to poll while it
+/// runs. The first run to start holds the slot (a second one at the same time runs without
+/// showing progress); it is cleared when the run ends, fails, or is dropped because its
+/// caller went away.
+pub async fn run_tracked(
+    sync: &SyncService,
+    live: bool,
+    progress: &crate::startup::ValidationProgress,
+) -> Result<ValidationReport, SyncError> {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let me = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let slot = Slot { progress, me };
+    let result = run(sync, live, &|done, total| slot.set(done, total)).await;
+    drop(slot);
+    result
+}
+
+/// This run's hold on the progress slot; let go when dropped, whatever ended the run.
+struct Slot<'a> {
+    progress: &'a crate::startup::ValidationProgress,
+    me: u64,
+}
+
+impl Slot<'_> {
+    fn set(&self, done: usize, total: usize) {
+        let mut slot = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none_or(|(run, _, _)| run == self.me) {
+            *slot = Some((self.me, done, total));
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_some_and(|(run, _, _)| run == self.me) {
+            *slot = None;
+        }
+    }
+}
+
 /// Runs every check over every synced product; `progress(done, total)` after each product.
 pub async fn run(
     sync: &SyncService,

@@ -252,11 +252,16 @@ async fn rolling_back_a_batch_deletes_what_it_created_and_restores_what_it_updat
     )
     .await;
     assert_eq!(status, 202, "{again}");
-    assert_eq!(again["total_jobs"], json!(4), "{again:#}");
+    assert_eq!(again["total_jobs"], json!(8), "{again:#}");
     let second = rollback_finished(&app, again["rollback_id"].as_str().unwrap()).await;
     assert_eq!(second["status"], json!("completed"), "{second:#}");
     for job in second["jobs"].as_array().unwrap() {
-        assert_eq!(job["outcome"], json!("unchanged"), "{second:#}");
+        let expected = if job["action"] == json!("delete") {
+            "already_gone"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(job["outcome"], json!(expected), "{second:#}");
     }
     let stats = app.sandbox.stats().await;
     assert_eq!(stats["shopee"]["listings"], json!(2), "{stats}");
@@ -478,4 +483,227 @@ async fn a_listing_the_marketplace_will_not_delete_is_deactivated_instead() {
         .as_str()
         .unwrap_or_default();
     assert!(error.contains("taken off sale"), "{p}");
+}
+
+#[tokio::test]
+async fn a_rollback_never_deletes_a_listing_the_undone_batch_did_not_create() {
+    let (app, catalog) = app_with_catalog(2).await;
+    let (p, q) = (
+        app.product_id(&catalog[0].sku).await,
+        app.product_id(&catalog[1].sku).await,
+    );
+    // P's creates fail every time, after their backups: P's job ends in the dead letters.
+    app.sandbox
+        .set_faults(json!({"platform": "shopee", "mode": "server_error", "path": "add_item"}))
+        .await;
+    let batch = start_ok(&app, &[p], "shopee").await;
+    let done = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    assert_eq!(done["failed"], json!(1), "{done:#}");
+    app.sandbox
+        .set_faults(json!({"platform": "shopee", "mode": "none"}))
+        .await;
+    // Later, a manual sync lists P and a second one lists Q.
+    assert_eq!(app.manual_sync(p, "shopee").await.0, 200);
+    let (_, listed) = app.get_json(&format!("/api/products/{p}")).await;
+    let listing = mapped(&listed, "shopee").unwrap();
+
+    let (status, dry) = rollback(
+        &app,
+        json!({"batch_id": batch, "platform": "shopee", "dry_run": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(dry["plan"][0]["action"], json!("none"), "{dry}");
+    let (status, body) = rollback(
+        &app,
+        json!({"batch_id": batch, "platform": "shopee", "dry_run": false}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_error(&body, "NOTHING_TO_ROLL_BACK");
+    assert!(
+        shopee_view(&app, &listing).await.is_some(),
+        "P's listing is still there"
+    );
+
+    // Undoing Q's manual sync deletes Q's listing, and only that.
+    assert_eq!(app.manual_sync(q, "shopee").await.0, 200);
+    let (status, started) = rollback(
+        &app,
+        json!({"product_ids": [q], "platform": "shopee", "dry_run": false}),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    rollback_finished(&app, started["rollback_id"].as_str().unwrap()).await;
+    assert!(
+        shopee_view(&app, &listing).await.is_some(),
+        "P's listing is still there"
+    );
+    assert_eq!(app.sandbox.stats().await["shopee"]["listings"], json!(1));
+}
+
+#[tokio::test]
+async fn a_rollback_whose_plan_changed_since_the_dry_run_is_refused() {
+    let (app, catalog) = app_with_catalog(1).await;
+    let id = app.product_id(&catalog[0].sku).await;
+    assert_eq!(app.manual_sync(id, "tiktok").await.0, 200);
+    let (_, dry) = rollback(
+        &app,
+        json!({"product_ids": [id], "platform": "tiktok", "dry_run": true}),
+    )
+    .await;
+    assert_eq!(dry["plan"][0]["action"], json!("delete"), "{dry}");
+    let hash = dry["plan_hash"].as_str().unwrap().to_string();
+    // An operator syncs a change meanwhile: the most recent sync is now an update.
+    app.import(&[edited(catalog[0].clone())]).await;
+    assert_eq!(app.manual_sync(id, "tiktok").await.0, 200);
+    let (status, body) = rollback(
+        &app,
+        json!({"product_ids": [id], "platform": "tiktok", "dry_run": false, "plan_hash": hash}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_error(&body, "PLAN_CHANGED");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM sync_batches WHERE kind = 'rollback'")
+            .await,
+        0
+    );
+    // With the new plan's hash it goes.
+    let (_, dry) = rollback(
+        &app,
+        json!({"product_ids": [id], "platform": "tiktok", "dry_run": true}),
+    )
+    .await;
+    assert_eq!(dry["plan"][0]["action"], json!("restore"), "{dry}");
+    let (status, body) = rollback(
+        &app,
+        json!({"product_ids": [id], "platform": "tiktok", "dry_run": false, "plan_hash": dry["plan_hash"]}),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+}
+
+#[tokio::test]
+async fn operators_cannot_cancel_a_rollback_nor_is_a_rolled_back_batch_retried() {
+    let (app, catalog) = app_with_catalog(2).await;
+    // P has only two images, so its job fails for good before it sends anything.
+    let mut short = catalog[0].clone();
+    short.images.truncate(2);
+    app.import(&[short]).await;
+    let (p, q) = (
+        app.product_id(&catalog[0].sku).await,
+        app.product_id(&catalog[1].sku).await,
+    );
+    let batch = start_ok(&app, &[p, q], "tiktok").await;
+    let done = wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    assert_eq!(
+        (done["completed"].clone(), done["failed"].clone()),
+        (json!(1), json!(1)),
+        "{done:#}"
+    );
+    let dead_job = done["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["state"] == json!("failed"))
+        .unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A slow rollback of the batch, which an operator cannot cancel by any path.
+    app.sandbox.latency(1_000).await;
+    let (status, started) = rollback(
+        &app,
+        json!({"batch_id": batch, "platform": "tiktok", "dry_run": false}),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(started["total_jobs"], json!(1), "{started}");
+    let rollback_id = started["rollback_id"].as_str().unwrap().to_string();
+    let operator = operator(&app).await;
+    let res = operator
+        .post(app.url(&format!("/api/sync/batch/{rollback_id}/cancel")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = operator
+        .post(app.url("/api/fn/cancel_batch"))
+        .form(&[("id", rollback_id.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    app.sandbox.latency(0).await;
+    let finished = rollback_finished(&app, &rollback_id).await;
+    assert_eq!(finished["status"], json!("completed"), "{finished:#}");
+    assert_eq!(app.sandbox.stats().await["tiktok"]["listings"], json!(0));
+
+    // The rolled-back batch's dead letter is not retried: that would list P again.
+    let res = app
+        .client
+        .post(app.url("/api/fn/retry_dead_letter"))
+        .form(&[("job_id", dead_job.clone())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM sync_jobs WHERE id = '{dead_job}' AND state = 'failed'"
+        ))
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_sync_refused_while_another_ran_does_not_change_what_a_product_rollback_undoes() {
+    let (app, catalog) = app_with_catalog(1).await;
+    let id = app.product_id(&catalog[0].sku).await;
+    assert_eq!(app.manual_sync(id, "shopee").await.0, 200);
+    let (_, p) = app.get_json(&format!("/api/products/{id}")).await;
+    let listing = mapped(&p, "shopee").unwrap();
+    app.import(&[edited(catalog[0].clone())]).await;
+    // A slow update; a second click meanwhile is refused (and logged as such).
+    app.sandbox.latency(800).await;
+    let first = {
+        let (client, url) = (app.client.clone(), app.url("/api/sync/manual"));
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .json(&json!({"product_id": id, "target_platform": "shopee"}))
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        })
+    };
+    app.eventually("the update's backup", Duration::from_secs(30), || async {
+        let n = app
+            .count(&format!(
+                "SELECT count(*) AS n FROM sync_snapshots WHERE product_id = {id}"
+            ))
+            .await;
+        (n == 2).then_some(())
+    })
+    .await;
+    let (status, body) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(first.await.unwrap(), 200);
+    app.sandbox.latency(0).await;
+
+    let (status, dry) = rollback(
+        &app,
+        json!({"product_ids": [id], "platform": "shopee", "dry_run": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{dry}");
+    assert_eq!(
+        dry["plan"],
+        json!([{"product_id": id, "platform": "shopee", "action": "restore", "external_id": listing}]),
+        "the update is undone, not the create"
+    );
 }

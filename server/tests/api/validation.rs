@@ -202,3 +202,53 @@ async fn validation_refuses_bad_requests_and_says_when_it_cannot_run() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_validation_page_follows_a_live_run_while_it_checks() {
+    let (app, catalog) = app_with_catalog(3).await;
+    for p in &catalog {
+        let id = app.product_id(&p.sku).await;
+        assert_eq!(app.manual_sync(id, "both").await.0, 200);
+    }
+    // Slow shops, so the run is seen part-way.
+    app.sandbox.latency(200).await;
+    let run = {
+        let (client, url) = (app.client.clone(), app.url("/api/fn/run_validation"));
+        tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .form(&[("live", "true")])
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        })
+    };
+    let progress = || async {
+        let res = app
+            .client
+            .post(app.url("/api/fn/validation_progress"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()
+    };
+    let (done, total) = app
+        .eventually(
+            "the run part-way",
+            std::time::Duration::from_secs(60),
+            || async {
+                let p = progress().await;
+                match (p[0].as_u64(), p[1].as_u64()) {
+                    (Some(done), Some(total)) if done < total => Some((done, total)),
+                    _ => None,
+                }
+            },
+        )
+        .await;
+    assert_eq!(total, 3, "every synced product is checked");
+    assert!(done < 3);
+    assert_eq!(run.await.unwrap(), 200);
+    assert_eq!(progress().await, Value::Null, "nothing runs any more");
+}

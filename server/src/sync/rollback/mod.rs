@@ -43,6 +43,16 @@ impl Outcome {
     }
 }
 
+/// One rollback job's plan.
+struct Planned<'a> {
+    product_id: i64,
+    platform: Platform,
+    snapshot_id: i64,
+    action: RollbackAction,
+    /// The listing restored, or the one the undone sync created.
+    listing: Option<&'a str>,
+}
+
 /// A listing the rollback restores toward, and what it learned: the variant ids the
 /// listing has afterwards, by variant SKU.
 pub(super) type Restored = (Outcome, Vec<(String, String)>);
@@ -55,6 +65,7 @@ impl SyncService {
         platform: Platform,
         snapshot_id: i64,
         action: RollbackAction,
+        listing: Option<&str>,
         ctx: &AttemptContext,
     ) -> Result<Outcome, SyncError> {
         let started = Instant::now();
@@ -73,10 +84,13 @@ impl SyncService {
             Ok(claim) => {
                 let outcome = self
                     .roll_back_attempt(
-                        product_id,
-                        platform,
-                        snapshot_id,
-                        action,
+                        Planned {
+                            product_id,
+                            platform,
+                            snapshot_id,
+                            action,
+                            listing,
+                        },
                         &claim,
                         ctx,
                         &mut request,
@@ -124,17 +138,20 @@ impl SyncService {
         outcome
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn roll_back_attempt(
         &self,
-        product_id: i64,
-        platform: Platform,
-        snapshot_id: i64,
-        action: RollbackAction,
+        planned: Planned<'_>,
         claim: &SyncClaim,
         ctx: &AttemptContext,
         request: &mut Value,
     ) -> Result<Outcome, SyncError> {
+        let Planned {
+            product_id,
+            platform,
+            snapshot_id,
+            action,
+            listing,
+        } = planned;
         let snapshot = plans::snapshot(&self.db, snapshot_id)
             .await?
             .filter(|s| s.product_id == product_id && s.platform == platform.as_str())
@@ -148,26 +165,24 @@ impl SyncService {
             Platform::Shopee => SyncError::NotConnected("Shopee"),
             Platform::Tiktok => SyncError::NotConnected("TikTok Shop"),
         };
+        let mapped = records::mapping(&self.db, product_id, platform)
+            .await?
+            .and_then(|m| m.external_id);
         let (outcome, models) = match action {
             RollbackAction::Delete => {
-                // What the mapping points at now is what the sync created.
-                let mapped = records::mapping(&self.db, product_id, platform)
-                    .await?
-                    .and_then(|m| m.external_id);
-                let outcome = match mapped {
-                    None => Outcome::AlreadyGone,
-                    Some(id) => match platform {
-                        Platform::Shopee => {
-                            let client = self.shopee.as_ref().ok_or(not_connected)?;
-                            shopee::delete(self, client, claim, ctx, product_id, &id, request)
-                                .await?
-                        }
-                        Platform::Tiktok => {
-                            let client = self.tiktok.as_ref().ok_or(not_connected)?;
-                            tiktok::delete(self, client, claim, ctx, product_id, &id, request)
-                                .await?
-                        }
-                    },
+                // The listing the undone sync created, as the plan named it.
+                let id = listing.ok_or_else(|| {
+                    SyncError::InvalidProduct("this rollback job names no listing to delete".into())
+                })?;
+                let outcome = match platform {
+                    Platform::Shopee => {
+                        let client = self.shopee.as_ref().ok_or(not_connected)?;
+                        shopee::delete(self, client, claim, ctx, product_id, id, request).await?
+                    }
+                    Platform::Tiktok => {
+                        let client = self.tiktok.as_ref().ok_or(not_connected)?;
+                        tiktok::delete(self, client, claim, ctx, product_id, id, request).await?
+                    }
                 };
                 (outcome, Vec::new())
             }
@@ -184,7 +199,11 @@ impl SyncService {
             RollbackAction::None => return Ok(Outcome::Unchanged),
         };
         claim.confirm().await?;
-        if outcome == Outcome::Deactivated {
+        let later_listing =
+            action == RollbackAction::Delete && mapped.is_some() && mapped.as_deref() != listing;
+        if later_listing {
+            // A later sync maps another listing now: that mapping is not this rollback's.
+        } else if outcome == Outcome::Deactivated {
             // The listing still exists: the mapping keeps pointing at it, so a later sync
             // updates it rather than listing the product a second time.
             records::set_status(

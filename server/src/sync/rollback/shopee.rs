@@ -14,6 +14,9 @@ use crate::db::rollback::StoredSnapshot;
 use crate::marketplace::shopee::ShopeeClient;
 use crate::marketplace::MarketplaceError;
 
+/// Statuses of an item that is gone: the seller's or Shopee's delete (and the sandbox's).
+const DELETED: [&str; 3] = ["SELLER_DELETE", "SHOPEE_DELETE", "DELETED"];
+
 fn item_id(id: &str) -> Result<u64, SyncError> {
     id.parse()
         .map_err(|_| SyncError::InvalidProduct(format!("{id:?} is not a Shopee item id")))
@@ -26,7 +29,7 @@ async fn listed(client: &ShopeeClient, item_id: u64) -> Result<Option<Value>, Sy
         .await
         .map_err(|e| SyncError::Marketplace(snapshot::before_backup(e)))?
         .into_iter()
-        .find(|b| b["item_status"] != json!("DELETED"));
+        .find(|b| !DELETED.contains(&b["item_status"].as_str().unwrap_or_default()));
     let Some(base) = base else {
         return Ok(None);
     };
