@@ -206,6 +206,9 @@ impl SyncService {
         } else if outcome == Outcome::Deactivated {
             // The listing still exists: the mapping keeps pointing at it, so a later sync
             // updates it rather than listing the product a second time.
+            if mapped.as_deref() != listing {
+                return Ok(outcome);
+            }
             records::set_status(
                 &self.db,
                 product_id,
