@@ -290,32 +290,38 @@ impl TiktokClient {
         &self,
         product_ids: &[String],
     ) -> Result<(), MarketplaceError> {
-        let data = self
-            .json(
-                Method::POST,
-                "/product/202309/products/deactivate",
-                &[],
-                Some(&serde_json::json!({"product_ids": product_ids})),
-            )
-            .await?;
-        match data["errors"].as_array().and_then(|e| e.first()) {
-            Some(err) => Err(MarketplaceError::InvalidProduct {
-                platform: PLATFORM,
-                code: err["code"].to_string(),
-                message: err["message"]
-                    .as_str()
-                    .unwrap_or("not deactivated")
-                    .to_string(),
-            }),
-            None => Ok(()),
-        }
+        self.for_products(
+            Method::POST,
+            "/product/202309/products/deactivate",
+            product_ids,
+            "not deactivated",
+        )
+        .await
     }
 
     pub async fn delete_products(&self, product_ids: &[String]) -> Result<(), MarketplaceError> {
+        self.for_products(
+            Method::DELETE,
+            "/product/202309/products",
+            product_ids,
+            "delete failed",
+        )
+        .await
+    }
+
+    /// A call on several products at once, which answers per product in `data.errors`: the
+    /// first error is the call's.
+    async fn for_products(
+        &self,
+        method: Method,
+        path: &str,
+        product_ids: &[String],
+        failed: &str,
+    ) -> Result<(), MarketplaceError> {
         let data = self
             .json(
-                Method::DELETE,
-                "/product/202309/products",
+                method,
+                path,
                 &[],
                 Some(&serde_json::json!({"product_ids": product_ids})),
             )
@@ -324,10 +330,7 @@ impl TiktokClient {
             Some(err) => Err(MarketplaceError::InvalidProduct {
                 platform: PLATFORM,
                 code: err["code"].to_string(),
-                message: err["message"]
-                    .as_str()
-                    .unwrap_or("delete failed")
-                    .to_string(),
+                message: err["message"].as_str().unwrap_or(failed).to_string(),
             }),
             None => Ok(()),
         }

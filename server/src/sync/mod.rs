@@ -213,15 +213,6 @@ impl SyncService {
         if let Err(SyncError::Db(e)) = &outcome {
             tracing::error!(error = %e, product_id, platform = platform.as_str(), "sync failed in the database");
         }
-        let (status, response, code, message) = match &outcome {
-            Ok(result) => ("success", json!(result), None, None),
-            Err(e) => (
-                "error",
-                json!({"error": e.to_string()}),
-                Some(e.code()),
-                Some(e.to_string()),
-            ),
-        };
         if let Err(e) = &outcome {
             let record_error = match e {
                 // A busy pair's status belongs to the sync that holds it.
@@ -242,6 +233,30 @@ impl SyncService {
                 .await?;
             }
         }
+        let answer = match &outcome {
+            Ok(result) => Ok(json!(result)),
+            Err(e) => Err((json!({"error": e.to_string()}), e)),
+        };
+        self.log_attempt(product_id, platform, ctx, request, answer, duration_ms)
+            .await?;
+        outcome
+    }
+
+    /// Writes an attempt's `sync_logs` row: the response payload of a success, or the
+    /// payload and the error of a failure.
+    async fn log_attempt(
+        &self,
+        product_id: i64,
+        platform: Platform,
+        ctx: &AttemptContext,
+        request: Value,
+        answer: Result<Value, (Value, &SyncError)>,
+        duration_ms: i32,
+    ) -> Result<(), DbErr> {
+        let (status, response, code, message) = match answer {
+            Ok(response) => ("success", response, None, None),
+            Err((response, e)) => ("error", response, Some(e.code()), Some(e.to_string())),
+        };
         records::insert_log(
             &self.db,
             records::SyncLog {
@@ -259,7 +274,7 @@ impl SyncService {
             },
         )
         .await?;
-        outcome
+        Ok(())
     }
 
     async fn attempt(

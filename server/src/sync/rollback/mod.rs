@@ -104,37 +104,18 @@ impl SyncService {
         if let Err(SyncError::Db(e)) = &outcome {
             tracing::error!(error = %e, product_id, platform = platform.as_str(), "rollback failed in the database");
         }
-        let (status, response, code, message) = match &outcome {
-            Ok(done) => (
-                "success",
+        let answer = match &outcome {
+            Ok(done) => Ok(
                 json!({"rollback": action.as_str(), "outcome": done.as_str(), "snapshot_id": snapshot_id}),
-                None,
-                None,
             ),
-            Err(e) => (
-                "error",
+            Err(e) => Err((
                 json!({"rollback": action.as_str(), "error": e.to_string(), "snapshot_id": snapshot_id}),
-                Some(e.code()),
-                Some(e.to_string()),
-            ),
+                e,
+            )),
         };
-        records::insert_log(
-            &self.db,
-            records::SyncLog {
-                product_id,
-                platform,
-                status,
-                request,
-                response,
-                error_code: code,
-                error_message: message,
-                attempt: ctx.attempt.max(1),
-                job_id: ctx.job_id.as_deref(),
-                batch_id: ctx.batch_id.as_deref(),
-                duration_ms: started.elapsed().as_millis().min(i32::MAX as u128) as i32,
-            },
-        )
-        .await?;
+        let duration_ms = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
+        self.log_attempt(product_id, platform, ctx, request, answer, duration_ms)
+            .await?;
         outcome
     }
 
