@@ -16,7 +16,8 @@ export E2E_EMAIL="owner@syncstore.test" E2E_PASSWORD="e2e-owner-password"
 export E2E_OPERATOR_EMAIL="operator@syncstore.test" E2E_OPERATOR_PASSWORD="e2e-operator-password"
 sandbox_port=$((port + 1))
 # The shops are the marketplace sandbox, with its development credentials (docs/sandbox.md).
-export SHOPEE_BASE_URL="http://127.0.0.1:${sandbox_port}" TIKTOK_BASE_URL="http://127.0.0.1:${sandbox_port}"
+export SHOPEE_BASE_URL="http://127.0.0.1:${sandbox_port}" TIKTOK_BASE_URL="http://127.0.0.1:${sandbox_port}" \
+  TIKTOK_AUTH_BASE_URL="http://127.0.0.1:${sandbox_port}"
 export SHOPEE_PARTNER_ID=1000001 SHOPEE_PARTNER_KEY=sandbox-shopee-partner-key \
   SHOPEE_SHOP_ID=2000001 SHOPEE_ACCESS_TOKEN=sandbox-shopee-access-token \
   TIKTOK_APP_KEY=sandboxappkey TIKTOK_APP_SECRET=sandbox-tiktok-app-secret \

@@ -24,7 +24,8 @@ if [ -z "${SHOPEE_PARTNER_KEY:-}" ] && [ -z "${TIKTOK_APP_SECRET:-}" ]; then
     TIKTOK_SHOP_CIPHER=ROW_sandboxcipher TIKTOK_ACCESS_TOKEN=sandbox-tiktok-access-token
   target/release/syncstore-sandbox --addr "$sandbox_addr" &
   pids+=($!)
-  export SHOPEE_BASE_URL="http://$sandbox_addr" TIKTOK_BASE_URL="http://$sandbox_addr"
+  export SHOPEE_BASE_URL="http://$sandbox_addr" TIKTOK_BASE_URL="http://$sandbox_addr" \
+    TIKTOK_AUTH_BASE_URL="http://$sandbox_addr"
   sandbox_note="marketplace sandbox at http://$sandbox_addr"
 else
   sandbox_note="real shop credentials found: the sandbox is off"

@@ -24,6 +24,7 @@ use pages::{
     products::ProductsPage,
     reports::{BatchReportPage, CompletionReportPage, PilotReportPage},
     rollout::RolloutPage,
+    settings::SettingsPage,
     sync_logs::SyncLogsPage,
     validation::ValidationPage,
 };
@@ -101,6 +102,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/validation") view=ValidationPage/>
                 <Route path=path!("/dashboard/rollout") view=RolloutPage/>
                 <Route path=path!("/dashboard/audit") view=AuditPage/>
+                <Route path=path!("/dashboard/settings") view=SettingsPage/>
             </Routes>
         </Router>
     }

@@ -12,6 +12,7 @@ mod m20261129_000006_validation_runs;
 mod m20261129_000007_rollout;
 mod m20261129_000008_sync_snapshots;
 mod m20261201_000009_rollbacks;
+mod m20261201_000010_shop_connections;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_rollout::Migration),
             Box::new(m20261129_000008_sync_snapshots::Migration),
             Box::new(m20261201_000009_rollbacks::Migration),
+            Box::new(m20261201_000010_shop_connections::Migration),
         ]
     }
 }

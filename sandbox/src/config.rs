@@ -29,6 +29,9 @@ pub struct SandboxConfig {
     pub shopee_qps: u32,
     /// How the sandbox is reached; image URLs it hands out start with this.
     pub public_url: String,
+    /// Lifetimes of the access and refresh tokens it issues (Shopee: 4 hours, 30 days).
+    pub access_token_secs: u64,
+    pub refresh_token_secs: u64,
 }
 
 pub const DEV_SHOPEE_PARTNER_ID: u64 = 1_000_001;
@@ -75,6 +78,12 @@ impl SandboxConfig {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(50),
             public_url,
+            access_token_secs: var("SANDBOX_ACCESS_TOKEN_SECS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4 * 3600),
+            refresh_token_secs: var("SANDBOX_REFRESH_TOKEN_SECS")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30 * 24 * 3600),
         }
     }
 }

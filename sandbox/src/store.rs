@@ -72,6 +72,8 @@ pub struct State {
     /// Set by a fault request with a `seed`: which calls a probabilistic fault hits is
     /// then the same from run to run (for the same order of calls).
     pub fault_rng: Option<rand::rngs::StdRng>,
+    /// Authorization codes and tokens of both platforms.
+    pub oauth: crate::oauth::OAuth,
 }
 
 impl State {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::marketplace::shopee::ShopeeCredentials;
 use crate::marketplace::tiktok::TiktokCredentials;
 use crate::queue::QueueSettings;
+use crate::shops::platform::{ShopeeApp, TiktokApp};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -15,15 +16,29 @@ pub struct Settings {
     pub addr: SocketAddr,
     /// Key for sessions and for encrypting marketplace tokens at rest.
     pub secret: String,
+    /// `SYNCSTORE_PREVIOUS_SECRET`: the secret before a rotation; tokens it sealed still
+    /// open, and are sealed again under the current one.
+    pub previous_secret: Option<String>,
     /// Namespace for every Redis key, so tests and several installs can share one Redis.
     pub redis_prefix: String,
     /// Where the browser reaches SyncStore; demo image URLs are built from it.
     pub public_url: String,
     /// The directory cargo-leptos built the site into (`/pkg`, favicon).
     pub site_root: String,
-    /// The connected shops; `None` until their credentials are set.
+    /// Shops configured through the environment (`SHOPEE_SHOP_ID` + `SHOPEE_ACCESS_TOKEN`,
+    /// `TIKTOK_SHOP_CIPHER` + `TIKTOK_ACCESS_TOKEN`): recorded as connections with source
+    /// `environment` unless the owner connected the shop through OAuth.
     pub shopee: Option<ShopeeCredentials>,
     pub tiktok: Option<TiktokCredentials>,
+    /// SyncStore's own app on each platform (partner id and key, app key and secret),
+    /// which OAuth connections need; `None` falls back to the bootstrap credentials.
+    pub shopee_app: Option<ShopeeApp>,
+    pub tiktok_app: Option<TiktokApp>,
+    /// `SYNCSTORE_TOKEN_REFRESH_AHEAD_SECS` (default 900): access tokens this close to
+    /// their end are refreshed by the background task, checked every
+    /// `SYNCSTORE_TOKEN_CHECK_SECS` (default 60).
+    pub token_refresh_ahead: Duration,
+    pub token_check_every: Duration,
     /// Calls per second SyncStore allows itself per shop, across all its processes
     /// (`SYNCSTORE_SHOPEE_QPS`, `SYNCSTORE_TIKTOK_QPS`).
     pub shopee_qps: u32,
@@ -82,8 +97,25 @@ impl Settings {
             secret,
             redis_prefix: var("SYNCSTORE_REDIS_PREFIX", "syncstore:"),
             site_root: var("LEPTOS_SITE_ROOT", "target/site"),
+            previous_secret: std::env::var("SYNCSTORE_PREVIOUS_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty()),
             shopee: ShopeeCredentials::from_env(),
             tiktok: TiktokCredentials::from_env(),
+            shopee_app: ShopeeApp::from_env(),
+            tiktok_app: TiktokApp::from_env(),
+            token_refresh_ahead: Duration::from_secs(number(
+                "SYNCSTORE_TOKEN_REFRESH_AHEAD_SECS",
+                900,
+                // Below Shopee's 4-hour token: a margin as long as the token would refresh
+                // it on every check.
+                0..=3600,
+            )?),
+            token_check_every: Duration::from_secs(number(
+                "SYNCSTORE_TOKEN_CHECK_SECS",
+                60,
+                1..=3600,
+            )?),
             trusted_proxy: var("SYNCSTORE_TRUSTED_PROXY", "0") == "1",
             session_idle: Duration::from_secs(
                 60 * number("SYNCSTORE_SESSION_IDLE_MINUTES", 480, 1..=60 * 24 * 30)?,

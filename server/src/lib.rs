@@ -10,6 +10,7 @@ pub mod queue;
 pub mod redact;
 pub mod redis;
 pub mod rollout;
+pub mod shops;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

@@ -8,16 +8,13 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::marketplace::shopee::ShopeeClient;
-use crate::marketplace::tiktok::TiktokClient;
-use crate::marketplace::RateLimiter;
 use crate::queue::events::BatchEvents;
 use crate::queue::{Queue, Worker};
+use crate::shops::cipher::TokenCipher;
+use crate::shops::platform::{ShopeeApp, TiktokApp};
+use crate::shops::{Pacing, Shops};
 use crate::sync::SyncService;
 use crate::{db, http, redis};
-
-/// How long one marketplace call may take before it counts as a network error.
-const MARKETPLACE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -29,6 +26,8 @@ pub struct AppState {
     pub queue: Queue,
     /// The validation this process runs now: (products checked, products in all).
     pub validation_progress: ValidationProgress,
+    /// The connected shops and their tokens.
+    pub shops: Shops,
 }
 
 /// Shared by the run and the page that polls it: (run number, products checked, products in
@@ -52,7 +51,12 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(settings.addr)
             .build();
-        let sync = sync_service(&settings, db.clone(), redis.clone());
+        let shops = shops(&settings, db.clone(), redis.clone());
+        shops
+            .bootstrap(settings.shopee.as_ref(), settings.tiktok.as_ref())
+            .await?;
+        let sync = SyncService::new(db.clone(), shops.clone())
+            .with_claim_lease(settings.queue.stall_timeout);
         let queue = Queue::new(
             db.clone(),
             redis.clone(),
@@ -67,16 +71,13 @@ impl AppState {
             sync,
             queue,
             validation_progress: ValidationProgress::default(),
+            shops,
         })
     }
 }
 
-/// The sync service with each connected shop's client paced by its shared rate limit.
-pub fn sync_service(
-    settings: &Settings,
-    db: DatabaseConnection,
-    redis: fred::prelude::Pool,
-) -> SyncService {
+/// The shop connections, with SyncStore's app credentials and each shop's shared rate limit.
+pub fn shops(settings: &Settings, db: DatabaseConnection, redis: fred::prelude::Pool) -> Shops {
     // Whatever name they travel under, the configured credentials never reach a log.
     if let Some(c) = &settings.shopee {
         crate::redact::register_secret(&c.access_token);
@@ -86,30 +87,27 @@ pub fn sync_service(
         crate::redact::register_secret(&c.access_token);
         crate::redact::register_secret(&c.app_secret);
     }
-    let limit = |platform: &str, shop: String, qps: u32| {
-        RateLimiter::new(
-            redis.clone(),
-            format!("{}ratelimit:{platform}:{shop}", settings.redis_prefix),
-            qps,
-        )
-    };
-    let shopee = settings.shopee.clone().map(|c| {
-        let shop = format!("{}:{}", c.partner_id, c.shop_id);
-        ShopeeClient::new(c, MARKETPLACE_TIMEOUT).with_rate_limit(limit(
-            "shopee",
-            shop,
-            settings.shopee_qps,
-        ))
-    });
-    let tiktok = settings.tiktok.clone().map(|c| {
-        let shop = format!("{}:{}", c.app_key, c.shop_cipher);
-        TiktokClient::new(c, MARKETPLACE_TIMEOUT).with_rate_limit(limit(
-            "tiktok",
-            shop,
-            settings.tiktok_qps,
-        ))
-    });
-    SyncService::new(db, shopee, tiktok).with_claim_lease(settings.queue.stall_timeout)
+    let shopee_app = settings
+        .shopee_app
+        .clone()
+        .or_else(|| settings.shopee.as_ref().map(ShopeeApp::of));
+    let tiktok_app = settings
+        .tiktok_app
+        .clone()
+        .or_else(|| settings.tiktok.as_ref().map(TiktokApp::of));
+    Shops::new(
+        db,
+        TokenCipher::new(&settings.secret, settings.previous_secret.as_deref()),
+        shopee_app,
+        tiktok_app,
+        Some(Pacing {
+            redis,
+            prefix: settings.redis_prefix.clone(),
+            shopee_qps: settings.shopee_qps,
+            tiktok_qps: settings.tiktok_qps,
+        }),
+        settings.token_refresh_ahead,
+    )
 }
 
 /// Runs a queue worker until SIGTERM or Ctrl-C, then finishes or hands back its jobs.
@@ -119,6 +117,7 @@ pub async fn run_worker(state: AppState) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop.send(true);
     });
+    tokio::spawn(keep_shops_alive(state.clone(), stopped.clone()));
     Worker::new(state.queue.clone(), std::sync::Arc::new(state.sync.clone()))
         .run(stopped)
         .await?;
@@ -162,6 +161,7 @@ impl Application {
             shutdown_signal().await;
             let _ = stop.send(true);
         });
+        tokio::spawn(keep_shops_alive(self.state.clone(), stopped.clone()));
         let worker = self.with_worker.then(|| {
             let worker = Worker::new(
                 self.state.queue.clone(),
@@ -186,6 +186,29 @@ impl Application {
             worker.await??;
         }
         Ok(())
+    }
+}
+
+/// Every `SYNCSTORE_TOKEN_CHECK_SECS` until stopped: refreshes the tokens that end soon,
+/// and runs the jobs still paused for a shop that is connected again (a job that paused
+/// while the owner was reconnecting missed the resume the callback did).
+async fn keep_shops_alive(state: AppState, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        state.shops.refresh_due().await;
+        match state.shops.list().await {
+            Ok(shops) => {
+                for shop in shops.iter().filter(|s| s.status.usable()) {
+                    if let Err(e) = state.queue.resume_paused(shop.platform).await {
+                        tracing::warn!(error = %e, "paused jobs not resumed yet");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read shop connections"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(state.settings.token_check_every) => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const AUDIT_PER_PAGE: u32 = 50;
 
 /// The actions SyncStore records, with how the page names them.
-pub const AUDIT_ACTIONS: [(&str, &str); 7] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 11] = [
     ("batch.start", "Batch started"),
     ("batch.cancel", "Batch cancelled"),
     ("dead_letter.retry", "Dead letter retried"),
@@ -16,6 +16,10 @@ pub const AUDIT_ACTIONS: [(&str, &str); 7] = [
     ("rollout.approve", "Rollout stage approved"),
     ("rollback.start", "Rollback started"),
     ("rollback.sql", "Mappings restored by SQL"),
+    ("shop.connect", "Shop connected"),
+    ("shop.disconnect", "Shop disconnected"),
+    ("shop.connect_failed", "Shop connection refused"),
+    ("settings.markup", "Markup changed"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod models;
 pub mod queue;
 pub mod rollback;
 pub mod rollout;
+pub mod shops;
 pub mod validation;
 
 pub use audit::*;
@@ -16,6 +17,7 @@ pub use models::*;
 pub use queue::*;
 pub use rollback::*;
 pub use rollout::*;
+pub use shops::*;
 pub use validation::*;
 
 use leptos::prelude::*;
@@ -285,6 +287,20 @@ pub mod ssr {
             user: CurrentUser,
             request: RollbackRequest,
         ) -> Result<RollbackAnswer, Failure>;
+        async fn shops(&self) -> Result<Vec<ShopConnection>, Failure>;
+        /// Owner only.
+        async fn settings(&self, user: CurrentUser) -> Result<SettingsView, Failure>;
+        async fn set_markup(
+            &self,
+            user: CurrentUser,
+            platform: Platform,
+            bp: u32,
+        ) -> Result<MarkupSetting, Failure>;
+        async fn disconnect_shop(
+            &self,
+            user: CurrentUser,
+            platform: Platform,
+        ) -> Result<(), Failure>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

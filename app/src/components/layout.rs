@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::whoami;
+use crate::api::{list_shops, whoami};
 
 #[component]
 fn NavLinks() -> impl IntoView {
@@ -16,6 +16,35 @@ fn NavLinks() -> impl IntoView {
         <A href="/dashboard/validation" attr:class="hover:text-neutral-900">"Validation"</A>
         <A href="/dashboard/rollout" attr:class="hover:text-neutral-900">"Rollout"</A>
         <A href="/dashboard/audit" attr:class="hover:text-neutral-900">"Audit log"</A>
+        <A href="/dashboard/settings" attr:class="hover:text-neutral-900">"Settings"</A>
+    }
+}
+
+/// Says which shop needs reconnecting, on every page, until it is connected again.
+#[component]
+fn ShopBanner() -> impl IntoView {
+    let shops = Resource::new(|| (), |_| list_shops());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let lost: Vec<_> = shops
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|s| !s.status.usable())
+                    .collect();
+                lost.into_iter().map(|s| view! {
+                    <div class="border-b border-red-200 bg-red-50" role="alert" data-testid="shop-banner">
+                        <p class="mx-auto max-w-7xl px-4 py-2 text-sm text-red-900">
+                            {format!("{} is {}: syncs to it are paused. ", s.platform.label(), s.status.as_str())}
+                            <a class="font-medium underline underline-offset-4" href="/dashboard/settings">
+                                {format!("Reconnect {}", s.platform.label())}
+                            </a>
+                        </p>
+                    </div>
+                }).collect_view()
+            })}
+        </Suspense>
     }
 }
 
@@ -57,6 +86,7 @@ pub fn DashboardLayout(children: Children) -> impl IntoView {
                     </div>
                 </div>
             </header>
+            <ShopBanner/>
             <main class="mx-auto max-w-7xl px-4 py-6">{children()}</main>
         </div>
     }

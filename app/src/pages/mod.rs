@@ -7,5 +7,6 @@ pub mod product;
 pub mod products;
 pub mod reports;
 pub mod rollout;
+pub mod settings;
 pub mod sync_logs;
 pub mod validation;

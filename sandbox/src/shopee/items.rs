@@ -966,3 +966,20 @@ pub async fn update_model(
     )
     .await
 }
+
+/// `shop/get_shop_info`: the connected shop's name, region and status.
+pub async fn get_shop_info(State(sb): State<Sandbox>, Query(p): Query<Params>) -> Response {
+    handle(
+        &sb,
+        "/api/v2/shop/get_shop_info",
+        &p,
+        Signing::Shop,
+        |_, shop_id| {
+            Ok(serde_json::json!({
+                "shop_name": "Toko Sandbox", "region": "ID", "status": "NORMAL",
+                "is_cb": false, "shop_id": shop_id,
+            }))
+        },
+    )
+    .await
+}

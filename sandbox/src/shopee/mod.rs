@@ -63,6 +63,7 @@ pub fn router() -> Router<Sandbox> {
             post(items::init_tier_variation),
         )
         .route("/api/v2/product/get_model_list", get(items::get_model_list))
+        .route("/api/v2/shop/get_shop_info", get(items::get_shop_info))
         .route("/shopee-media/{image_id}", get(media::serve_image))
 }
 
@@ -138,6 +139,37 @@ pub fn sign(partner_key: &str, base: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Checks a Public-signed call (`partner_id + path + timestamp`): the partner, the
+/// five-minute window and the signature; `Err` is the message Shopee gives.
+pub fn check_public_sign(sandbox: &Sandbox, path: &str, params: &Params) -> Result<(), String> {
+    let creds = &sandbox.config.shopee;
+    let (Some(partner_id), Some(timestamp), Some(given)) = (
+        param(params, "partner_id"),
+        param(params, "timestamp"),
+        param(params, "sign"),
+    ) else {
+        return Err("partner_id, timestamp and sign are required".into());
+    };
+    if partner_id.parse::<u64>().ok() != Some(creds.partner_id) {
+        return Err("Invalid partner_id.".into());
+    }
+    let ts: i64 = timestamp
+        .parse()
+        .map_err(|_| "Invalid timestamp".to_string())?;
+    if (now() as i64 - ts).abs() > TIMESTAMP_WINDOW_SECS {
+        return Err("Timestamp is expired".into());
+    }
+    if given
+        != sign(
+            &creds.partner_key,
+            &format!("{partner_id}{path}{timestamp}"),
+        )
+    {
+        return Err("Wrong sign.".into());
+    }
+    Ok(())
+}
+
 /// Which signature an endpoint takes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Signing {
@@ -151,6 +183,7 @@ pub enum Signing {
 fn authenticate(
     sandbox: &Sandbox,
     state: &mut ShopeeState,
+    oauth: &crate::oauth::OAuth,
     path: &str,
     params: &Params,
     signing: Signing,
@@ -192,11 +225,21 @@ fn authenticate(
         return Err(ShopeeError::new("error_sign", "Wrong sign."));
     }
     if let Some(token) = token {
-        if token != creds.access_token {
-            return Err(ShopeeError::new(
-                "invalid_acceess_token",
-                "Invalid access_token.",
-            ));
+        use crate::oauth::{Platform, TokenCheck};
+        match oauth.check(Platform::Shopee, token, &creds.access_token) {
+            TokenCheck::Valid => {}
+            TokenCheck::Expired => {
+                return Err(ShopeeError::new(
+                    "invalid_acceess_token",
+                    "The access_token has expired.",
+                ))
+            }
+            TokenCheck::Unknown => {
+                return Err(ShopeeError::new(
+                    "invalid_acceess_token",
+                    "Invalid access_token.",
+                ))
+            }
         }
     }
     match shop.map(str::parse::<u64>) {
@@ -264,8 +307,8 @@ pub async fn handle(
     // The lock is released before the response waits out any injected latency.
     let result = {
         let mut state = sandbox.lock();
-        let shopee = &mut state.shopee;
-        authenticate(sandbox, shopee, path, params, signing)
+        let crate::store::State { shopee, oauth, .. } = &mut *state;
+        authenticate(sandbox, shopee, oauth, path, params, signing)
             .and_then(|shop_id| {
                 check_rate(shopee, shop_id, sandbox.config.shopee_qps).map(|_| shop_id)
             })

@@ -188,7 +188,12 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn authenticate(sb: &Sandbox, state: &mut TiktokState, call: &Call<'_>) -> Result<(), TiktokError> {
+fn authenticate(
+    sb: &Sandbox,
+    state: &mut TiktokState,
+    oauth: &crate::oauth::OAuth,
+    call: &Call<'_>,
+) -> Result<(), TiktokError> {
     let creds = &sb.config.tiktok;
     let unauthorized =
         |message: &str| TiktokError::new(StatusCode::UNAUTHORIZED, 36_009_004, message);
@@ -232,14 +237,20 @@ fn authenticate(sb: &Sandbox, state: &mut TiktokState, call: &Call<'_>) -> Resul
                 "Invalid credentials: x-tts-access-token header is missing",
             ))
         }
-        Some(t) if t != creds.access_token => {
-            return Err(TiktokError::new(
-                StatusCode::UNAUTHORIZED,
-                105_002,
-                "Expired credentials: the access token has expired",
-            ))
+        Some(t) => {
+            use crate::oauth::{Platform, TokenCheck};
+            match oauth.check(Platform::Tiktok, t, &creds.access_token) {
+                TokenCheck::Valid => {}
+                // TikTok answers an unknown token as an expired one.
+                TokenCheck::Expired | TokenCheck::Unknown => {
+                    return Err(TiktokError::new(
+                        StatusCode::UNAUTHORIZED,
+                        105_002,
+                        "Expired credentials: the access token has expired",
+                    ))
+                }
+            }
         }
-        Some(_) => {}
     }
     match (call.cipher, param(call.params, "shop_cipher")) {
         (Cipher::Required, None) => Err(TiktokError::new(
@@ -315,8 +326,12 @@ pub async fn handle(
     // The lock is released before the response waits out any injected latency.
     let result = {
         let mut guard = sb.lock();
-        let state = &mut guard.tiktok;
-        authenticate(sb, state, &call)
+        let crate::store::State {
+            tiktok: state,
+            oauth,
+            ..
+        } = &mut *guard;
+        authenticate(sb, state, oauth, &call)
             .and_then(|_| check_rate(state, call.path, sb.config.tiktok_qps))
             .and_then(|_| op(state, sb))
     };

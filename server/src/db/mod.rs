@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod claims;
 pub mod queue;
 pub mod rollback;
+pub mod settings;
 pub mod sync;
 pub mod users;
 

@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use super::sql;
 
-pub async fn markup(db: &DatabaseConnection, platform: Platform) -> Result<MarkupBp, DbErr> {
+pub async fn markup<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    platform: Platform,
+) -> Result<MarkupBp, DbErr> {
     let key = format!("{}_markup_bp", platform.as_str());
     let row = db
         .query_one_raw(sql(

@@ -4,9 +4,9 @@
 use app::api::ssr::Dashboard;
 use app::api::{
     AuditPage, BatchCreated, BatchReportDto, BatchRequest, BatchSnapshot, BatchSummary, CheckDto,
-    CompletionReportDto, CurrentUser, DeadLetter, Failure, LogFilter, PilotReportDto, Platform,
-    ProductDetail, ProductList, RollbackAnswer, RollbackRequest, RolloutStatus, SyncLogPage,
-    SyncOutcome, ValidationReport,
+    CompletionReportDto, CurrentUser, DeadLetter, Failure, LogFilter, MarkupSetting,
+    PilotReportDto, Platform, ProductDetail, ProductList, RollbackAnswer, RollbackRequest,
+    RolloutStatus, SettingsView, ShopConnection, SyncLogPage, SyncOutcome, ValidationReport,
 };
 
 use crate::db::{batches, catalog};
@@ -274,6 +274,80 @@ impl Dashboard for DbDashboard {
                 RollbackRejected::Queue(q) => unexpected(q),
             })
     }
+
+    async fn shops(&self) -> Result<Vec<ShopConnection>, Failure> {
+        self.0.shops.list().await.map_err(unexpected)
+    }
+
+    async fn settings(&self, user: CurrentUser) -> Result<SettingsView, Failure> {
+        owner_only(&user, "the settings")?;
+        let mut markups = Vec::new();
+        for platform in Platform::ALL {
+            markups.push(
+                crate::db::settings::markup(&self.0.db, platform)
+                    .await
+                    .map_err(unexpected)?,
+            );
+        }
+        let shops = &self.0.shops;
+        let connectable = Platform::ALL
+            .into_iter()
+            .filter(|p| match p {
+                Platform::Shopee => shops.shopee_app().is_some(),
+                Platform::Tiktok => shops.tiktok_app().is_some(),
+            })
+            .collect();
+        Ok(SettingsView {
+            shops: shops.list().await.map_err(unexpected)?,
+            markups,
+            connectable,
+        })
+    }
+
+    async fn set_markup(
+        &self,
+        user: CurrentUser,
+        platform: Platform,
+        bp: u32,
+    ) -> Result<MarkupSetting, Failure> {
+        owner_only(&user, "markups")?;
+        let before = crate::db::sync::markup(&self.0.db, platform)
+            .await
+            .map_err(unexpected)?;
+        crate::db::settings::set_markup(&self.0.db, platform, bp)
+            .await
+            .map_err(unexpected)?;
+        crate::db::audit::record(
+            &self.0.db,
+            Some(user.id),
+            "settings.markup",
+            serde_json::json!({"platform": platform.as_str(), "from_bp": before.0, "to_bp": bp}),
+        )
+        .await
+        .map_err(unexpected)?;
+        crate::db::settings::markup(&self.0.db, platform)
+            .await
+            .map_err(unexpected)
+    }
+
+    async fn disconnect_shop(&self, user: CurrentUser, platform: Platform) -> Result<(), Failure> {
+        use super::error::AppError;
+        super::shops::disconnect_shop(&self.0, &user, platform)
+            .await
+            .map_err(|e| match e {
+                AppError::Forbidden(m) => Failure::Forbidden(m),
+                AppError::NotFound(m) => Failure::NotFound(m),
+                other => unexpected(other),
+            })
+    }
+}
+
+/// Refuses an operator: `what` only the owner changes.
+fn owner_only(user: &CurrentUser, what: &str) -> Result<(), Failure> {
+    match user.role {
+        app::api::Role::Owner => Ok(()),
+        _ => Err(Failure::Forbidden(format!("only the owner changes {what}"))),
+    }
 }
 
 impl DbDashboard {
@@ -319,6 +393,7 @@ fn sync_failure(e: crate::sync::SyncError) -> Failure {
         crate::sync::SyncError::Marketplace(ref m) => match m.class() {
             "RATE_LIMITED" => Failure::RateLimited(e.to_string()),
             "INVALID_PRODUCT" => Failure::Unprocessable(e.to_string()),
+            "SHOP_DISCONNECTED" => Failure::Conflict(e.to_string()),
             _ => Failure::Upstream(e.to_string()),
         },
     }

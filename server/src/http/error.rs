@@ -90,6 +90,8 @@ impl AppError {
             AppError::Upstream { code, .. } if *code == "INVALID_PRODUCT" => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            // The owner must reconnect the shop first.
+            AppError::Upstream { code, .. } if *code == "SHOP_DISCONNECTED" => StatusCode::CONFLICT,
             AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -10,6 +10,7 @@ pub mod products;
 mod reports;
 mod rollback;
 mod rollout;
+mod shops;
 pub mod sync;
 mod validation;
 
@@ -108,6 +109,18 @@ fn api() -> Api {
     .route(Method::POST, "/api/rollout/approve", post(rollout::approve))
     .route(Method::GET, "/api/validation", get(validation::latest))
     .route(Method::POST, "/api/validation/run", post(validation::run))
+    .route(Method::GET, "/api/shops", get(shops::list))
+    .route(
+        Method::POST,
+        "/api/shops/{platform}/disconnect",
+        post(shops::disconnect),
+    )
+    .route(Method::GET, "/oauth/{platform}/start", get(shops::start))
+    .route(
+        Method::GET,
+        "/oauth/{platform}/callback",
+        get(shops::callback),
+    )
     .route(Method::POST, "/login", post(auth::form_login))
     .route(Method::POST, "/logout", post(auth::form_logout))
 }

@@ -24,7 +24,7 @@ fn status_for(code: &str) -> StatusCode {
     match code {
         "INVALID_PRODUCT" => StatusCode::UNPROCESSABLE_ENTITY,
         "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
-        "SYNC_IN_PROGRESS" => StatusCode::CONFLICT,
+        "SYNC_IN_PROGRESS" | "SHOP_DISCONNECTED" => StatusCode::CONFLICT,
         "NETWORK_ERROR" | "UNAUTHORIZED" => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -33,6 +33,13 @@ pub enum MarketplaceError {
         code: String,
         message: String,
     },
+    /// The shop's authorization is gone (revoked, expired, or disconnected by the owner):
+    /// nothing is tried, and the job waits, paused, until the owner reconnects the shop.
+    #[error("{platform} is disconnected: {message}; reconnect it in Settings")]
+    Disconnected {
+        platform: &'static str,
+        message: String,
+    },
 }
 
 impl MarketplaceError {
@@ -43,6 +50,7 @@ impl MarketplaceError {
             MarketplaceError::RateLimited { .. } => "RATE_LIMITED",
             MarketplaceError::Network { .. } => "NETWORK_ERROR",
             MarketplaceError::Unauthorized { .. } => "UNAUTHORIZED",
+            MarketplaceError::Disconnected { .. } => "SHOP_DISCONNECTED",
         }
     }
 
@@ -106,6 +114,12 @@ impl MarketplaceError {
                 code: code_of(code),
                 message: message_of(message),
             },
+            MarketplaceError::Disconnected { platform, message } => {
+                MarketplaceError::Disconnected {
+                    platform,
+                    message: message_of(message),
+                }
+            }
         }
     }
 }

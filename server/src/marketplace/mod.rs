@@ -13,11 +13,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
-/// Gets a fresh access token when a platform refuses the current one (Shopee tokens
-/// live 4 hours and their refresh tokens are single-use, so whoever implements this must
-/// persist the new refresh token before returning).
+/// Gets a fresh access token when a platform refuses the one given (Shopee tokens live 4
+/// hours and their refresh tokens are single-use, so whoever implements this must persist
+/// the new refresh token before returning, and must not refresh again when another
+/// process already replaced the refused token).
 pub type TokenRefresher = Arc<
-    dyn Fn() -> Pin<Box<dyn Future<Output = Result<String, MarketplaceError>> + Send>>
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = Result<String, MarketplaceError>> + Send>>
         + Send
         + Sync,
 >;
@@ -67,10 +68,11 @@ impl AccessToken {
         F: Fn(String) -> Fut,
         Fut: Future<Output = Result<T, MarketplaceError>>,
     {
-        match attempt(self.get()).await {
+        let token = self.get();
+        match attempt(token.clone()).await {
             Err(MarketplaceError::Unauthorized { .. }) if self.refresher.is_some() => {
                 let refresh = self.refresher.as_ref().expect("checked above");
-                let fresh = refresh().await?;
+                let fresh = refresh(token).await?;
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
                 attempt(fresh).await
             }
@@ -96,8 +98,13 @@ pub struct Answer {
 
 impl Connection {
     pub fn new(access_token: String, timeout: std::time::Duration) -> Connection {
+        Connection::with_http(access_token, http_client(timeout))
+    }
+
+    /// On an HTTP client made once and shared (it pools connections).
+    pub fn with_http(access_token: String, http: reqwest::Client) -> Connection {
         Connection {
-            http: http_client(timeout),
+            http,
             token: AccessToken::new(access_token),
             limiter: None,
         }

@@ -59,6 +59,18 @@ impl ShopeeClient {
         }
     }
 
+    /// On a shared HTTP client.
+    pub fn with_http(creds: ShopeeCredentials, http: reqwest::Client) -> ShopeeClient {
+        ShopeeClient {
+            conn: Connection::with_http(creds.access_token.clone(), http),
+            creds,
+        }
+    }
+
+    pub fn shop_id(&self) -> u64 {
+        self.creds.shop_id
+    }
+
     /// Renews the access token once when Shopee refuses it.
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
         self.conn = self.conn.with_token_refresher(refresher);

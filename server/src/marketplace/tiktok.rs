@@ -68,6 +68,27 @@ impl TiktokClient {
         }
     }
 
+    /// On a shared HTTP client.
+    pub fn with_http(creds: TiktokCredentials, http: reqwest::Client) -> TiktokClient {
+        TiktokClient {
+            conn: Connection::with_http(creds.access_token.clone(), http),
+            creds,
+        }
+    }
+
+    /// Get Authorized Shops: the shops this token covers, with their ciphers (the call
+    /// takes no `shop_cipher`).
+    pub async fn authorized_shops(&self) -> Result<Value, MarketplaceError> {
+        self.conn
+            .token()
+            .with_refresh(|token| {
+                let url = self.signed_url("/authorization/202309/shops", false, &[], "");
+                let request = self.conn.http().get(url);
+                async move { self.call(&token, request).await }
+            })
+            .await
+    }
+
     /// Renews the access token once when TikTok Shop refuses it (105002).
     pub fn with_token_refresher(mut self, refresher: TokenRefresher) -> Self {
         self.conn = self.conn.with_token_refresher(refresher);
@@ -356,7 +377,7 @@ fn classify(
             platform: PLATFORM,
             message: format!("{code}: {message}"),
         },
-        106_001 | 105_002 | 105_005 | 101_000 | 36_009_004 | 106_013 => {
+        106_001 | 105_001 | 105_002 | 105_005 | 101_000 | 36_009_004 | 106_013 => {
             MarketplaceError::Unauthorized {
                 platform: PLATFORM,
                 code: text,

@@ -20,6 +20,9 @@ pub struct JobFailure {
     /// Another sync of the same product and platform was running: nothing was tried, so
     /// the job waits its turn without spending an attempt.
     pub busy: bool,
+    /// The shop is disconnected: the job waits, paused and without spending an attempt,
+    /// until the owner connects the shop again.
+    pub paused: bool,
 }
 
 #[async_trait]
@@ -53,6 +56,10 @@ impl From<&SyncError> for JobFailure {
             // Only a sync that never started is free; one that lost its claim midway may
             // have written, so its attempt counts.
             busy: matches!(e, SyncError::InProgress { .. }),
+            paused: matches!(
+                e,
+                SyncError::Marketplace(MarketplaceError::Disconnected { .. })
+            ),
         }
     }
 }

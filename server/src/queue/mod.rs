@@ -16,7 +16,7 @@ use app::api::{
     dedupe_ids, parse_batch_platform, BatchCreated, BatchRequest, Platform, MAX_BATCH_PRODUCTS,
 };
 use fred::prelude::*;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::json;
 
 use crate::db::{audit, queue as jobs};
@@ -228,6 +228,39 @@ impl Queue {
             batch_id,
             total_jobs: job_ids.len() as i64,
         })
+    }
+
+    /// Jobs paused because `platform`'s shop was disconnected run again now (the shop is
+    /// connected again). Answers how many.
+    pub async fn resume_paused(&self, platform: Platform) -> Result<usize, QueueError> {
+        let rows = self
+            .db
+            .query_all_raw(crate::db::sql(
+                "UPDATE sync_jobs SET run_at = now(), updated_at = now()
+                 WHERE state = 'retrying' AND error_code = 'SHOP_DISCONNECTED' AND platform = $1
+                   AND run_at > now()
+                 RETURNING id, batch_id",
+                [platform.as_str().into()],
+            ))
+            .await?;
+        let mut ids = Vec::new();
+        let mut batches = std::collections::BTreeSet::new();
+        for row in rows {
+            ids.push(row.try_get::<String>("", "id")?);
+            batches.insert(row.try_get::<String>("", "batch_id")?);
+        }
+        self.dispatch(&ids).await?;
+        for batch in batches {
+            self.publish(&batch).await;
+        }
+        if !ids.is_empty() {
+            tracing::info!(
+                platform = platform.as_str(),
+                jobs = ids.len(),
+                "paused jobs resumed"
+            );
+        }
+        Ok(ids.len())
     }
 
     /// Puts job ids at the back of the line.

@@ -22,6 +22,9 @@ const ALIVE_FOR_MS: i64 = 10_000;
 const MAINTAIN_EVERY: Duration = Duration::from_millis(500);
 /// When a job whose product was busy with another sync is tried again.
 const BUSY_RETRY: Duration = Duration::from_secs(1);
+/// How long a job waits for its disconnected shop before it is looked at again: far
+/// beyond any reconnect, which resumes it at once.
+const PAUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long a job may keep running after SIGTERM before it is handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -257,6 +260,12 @@ impl Worker {
         };
         let finish = match outcome {
             Ok(action) => Finish::Completed { action },
+            // Parked until the shop is connected again ([`Queue::resume_paused`]).
+            Err(f) if f.paused => Finish::Busy {
+                delay_ms: PAUSED_FOR.as_millis() as i64,
+                code: f.code,
+                message: f.message,
+            },
             Err(f) if f.busy => Finish::Busy {
                 delay_ms: BUSY_RETRY.as_millis() as i64,
                 code: f.code,

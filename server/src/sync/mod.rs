@@ -130,24 +130,19 @@ pub struct SyncService {
     /// How long a sync claim lives without renewal: the queue's stall timeout, so a crashed
     /// holder blocks its product no longer than a stalled job blocks its batch.
     lease: std::time::Duration,
-    shopee: Option<ShopeeClient>,
-    tiktok: Option<TiktokClient>,
+    /// The connected shops; each attempt takes its platform's client from here.
+    shops: crate::shops::Shops,
     http: reqwest::Client,
 }
 
 impl SyncService {
-    pub fn new(
-        db: DatabaseConnection,
-        shopee: Option<ShopeeClient>,
-        tiktok: Option<TiktokClient>,
-    ) -> Self {
+    pub fn new(db: DatabaseConnection, shops: crate::shops::Shops) -> Self {
         // Master images come from the seller's image host; 20 s is generous for one file.
         let http = crate::marketplace::http_client(std::time::Duration::from_secs(20));
         SyncService {
             db,
             lease: std::time::Duration::from_secs(15),
-            shopee,
-            tiktok,
+            shops,
             http,
         }
     }
@@ -167,12 +162,24 @@ impl SyncService {
         &self.http
     }
 
-    pub fn shopee_client(&self) -> Option<&ShopeeClient> {
-        self.shopee.as_ref()
+    pub fn shops(&self) -> &crate::shops::Shops {
+        &self.shops
     }
 
-    pub fn tiktok_client(&self) -> Option<&TiktokClient> {
-        self.tiktok.as_ref()
+    /// The connected Shopee shop's client; refused when the shop is not connected.
+    pub async fn shopee_client(&self) -> Result<ShopeeClient, SyncError> {
+        self.shops
+            .shopee()
+            .await?
+            .ok_or(SyncError::NotConnected("Shopee"))
+    }
+
+    /// The connected TikTok shop's client; refused when the shop is not connected.
+    pub async fn tiktok_client(&self) -> Result<TiktokClient, SyncError> {
+        self.shops
+            .tiktok()
+            .await?
+            .ok_or(SyncError::NotConnected("TikTok Shop"))
     }
 
     /// Syncs one product to one platform and logs the attempt, whatever its outcome.
@@ -306,17 +313,16 @@ impl SyncService {
             })?;
         let mapping = records::mapping(&self.db, product_id, platform).await?;
         // The shop is checked before any work, so a missing connection fails fast.
+        let (shopee_client, tiktok_client);
         let shop = match platform {
-            Platform::Shopee => Shop::Shopee(
-                self.shopee
-                    .as_ref()
-                    .ok_or(SyncError::NotConnected("Shopee"))?,
-            ),
-            Platform::Tiktok => Shop::Tiktok(
-                self.tiktok
-                    .as_ref()
-                    .ok_or(SyncError::NotConnected("TikTok Shop"))?,
-            ),
+            Platform::Shopee => {
+                shopee_client = self.shopee_client().await?;
+                Shop::Shopee(&shopee_client)
+            }
+            Platform::Tiktok => {
+                tiktok_client = self.tiktok_client().await?;
+                Shop::Tiktok(&tiktok_client)
+            }
         };
         let limits = match shop {
             Shop::Shopee(client) => shopee::title_limits(client, &category).await?,

@@ -69,10 +69,7 @@ impl SyncService {
                 .unwrap_or_default();
             let limits = match platform {
                 Platform::Shopee => {
-                    let client = self
-                        .shopee
-                        .as_ref()
-                        .ok_or(SyncError::NotConnected("Shopee"))?;
+                    let client = &self.shopee_client().await?;
                     super::shopee::title_limits(client, &category).await?
                 }
                 Platform::Tiktok => app::domain::TitleLimits::TIKTOK,
@@ -96,10 +93,7 @@ impl SyncService {
             };
             match platform {
                 Platform::Shopee => {
-                    let client = self
-                        .shopee
-                        .as_ref()
-                        .ok_or(SyncError::NotConnected("Shopee"))?;
+                    let client = &self.shopee_client().await?;
                     let item_id: u64 = external_id.parse().unwrap_or(0);
                     let info = client.item_base_info(&[item_id]).await?;
                     let Some(item) = info.first() else {
@@ -173,10 +167,7 @@ impl SyncService {
                     variant_checks(platform, &master_skus, &wanted, &listed, &mut checks);
                 }
                 Platform::Tiktok => {
-                    let client = self
-                        .tiktok
-                        .as_ref()
-                        .ok_or(SyncError::NotConnected("TikTok Shop"))?;
+                    let client = &self.tiktok_client().await?;
                     let listed = match client.product(&external_id).await {
                         Ok(p) => p,
                         Err(e) if e.class() == "INVALID_PRODUCT" => {

@@ -11,11 +11,9 @@ use sha2::{Digest, Sha256};
 use super::{expected_prices, mapping_of, ProductFindings, IMAGES, MAPPINGS, PRICING};
 use crate::sync::{SyncError, SyncService};
 
-pub(super) fn require_shops(sync: &SyncService) -> Result<(), SyncError> {
-    sync.shopee_client()
-        .ok_or(SyncError::NotConnected("Shopee"))?;
-    sync.tiktok_client()
-        .ok_or(SyncError::NotConnected("TikTok Shop"))?;
+pub(super) async fn require_shops(sync: &SyncService) -> Result<(), SyncError> {
+    sync.shopee_client().await?;
+    sync.tiktok_client().await?;
     Ok(())
 }
 
@@ -119,9 +117,7 @@ pub(super) async fn check(
 }
 
 async fn shopee(sync: &SyncService, external_id: &str) -> Result<Option<Listed>, SyncError> {
-    let client = sync
-        .shopee_client()
-        .ok_or(SyncError::NotConnected("Shopee"))?;
+    let client = sync.shopee_client().await?;
     let Ok(item_id) = external_id.parse::<u64>() else {
         return Ok(None);
     };
@@ -164,9 +160,7 @@ async fn shopee(sync: &SyncService, external_id: &str) -> Result<Option<Listed>,
 }
 
 async fn tiktok(sync: &SyncService, external_id: &str) -> Result<Option<Listed>, SyncError> {
-    let client = sync
-        .tiktok_client()
-        .ok_or(SyncError::NotConnected("TikTok Shop"))?;
+    let client = sync.tiktok_client().await?;
     let listed = match client.product(external_id).await {
         Ok(p) => p,
         Err(e) if e.class() == "INVALID_PRODUCT" => return Ok(None),

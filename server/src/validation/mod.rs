@@ -102,7 +102,7 @@ pub async fn run(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ValidationReport, SyncError> {
     if live {
-        live::require_shops(sync)?;
+        live::require_shops(sync).await?;
     }
     let db = sync.db();
     let ids = synced_products(db).await?;

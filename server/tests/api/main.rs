@@ -15,6 +15,7 @@ mod rollback;
 mod rollout;
 mod security;
 mod shopee_client;
+mod shops;
 mod snapshots;
 mod support;
 mod tiktok_client;

@@ -417,7 +417,6 @@ async fn the_pilot_report_page_says_whether_the_pilot_passed() {
 #[tokio::test]
 async fn a_sync_killed_at_any_point_and_retried_never_lists_twice() {
     use std::time::Duration;
-    use syncstore::marketplace::{shopee::ShopeeClient, tiktok::TiktokClient};
     use syncstore::sync::{AttemptContext, SyncService};
 
     let (app, _) = app_with_catalog(10).await;
@@ -427,18 +426,8 @@ async fn a_sync_killed_at_any_point_and_retried_never_lists_twice() {
         .iter()
         .map(|p| p["id"].as_i64().unwrap())
         .collect();
-    let service = SyncService::new(
-        app.db.clone(),
-        Some(ShopeeClient::new(
-            app.sandbox.shopee.clone(),
-            Duration::from_secs(5),
-        )),
-        Some(TiktokClient::new(
-            app.sandbox.tiktok.clone(),
-            Duration::from_secs(5),
-        )),
-    )
-    .with_claim_lease(app.settings.queue.stall_timeout);
+    let service = SyncService::new(app.db.clone(), app.state().await.shops)
+        .with_claim_lease(app.settings.queue.stall_timeout);
     // Slow marketplaces, and a sync killed a little later each time: before, during and
     // after each create, so some creates took effect and were never recorded.
     app.sandbox.latency(120).await;

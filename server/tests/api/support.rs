@@ -36,11 +36,16 @@ pub fn test_settings() -> Settings {
         redis_url: std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
         addr: "127.0.0.1:0".parse().unwrap(),
         secret: "test-secret-that-is-at-least-32-characters".into(),
+        previous_secret: None,
         redis_prefix: format!("test:{name}:"),
         public_url: "http://127.0.0.1:0".into(),
         site_root: "target/site".into(),
         shopee: None,
         tiktok: None,
+        shopee_app: None,
+        tiktok_app: None,
+        token_refresh_ahead: std::time::Duration::from_secs(900),
+        token_check_every: std::time::Duration::from_secs(60),
         // Below the sandbox's 50 per second, which counts whole calendar seconds.
         trusted_proxy: false,
         session_idle: std::time::Duration::from_secs(3600),
@@ -438,7 +443,7 @@ pub fn counting_refresher(
     let calls = std::sync::Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
     let token = token.to_string();
-    let refresher: syncstore::marketplace::TokenRefresher = std::sync::Arc::new(move || {
+    let refresher: syncstore::marketplace::TokenRefresher = std::sync::Arc::new(move |_stale| {
         counter.fetch_add(1, Ordering::SeqCst);
         let token = token.clone();
         Box::pin(async move { Ok(token) })
@@ -508,6 +513,7 @@ impl TestApp {
             .args(args)
             .env("DATABASE_URL", &self.settings.database_url)
             .env("REDIS_URL", &self.settings.redis_url)
+            .env("SYNCSTORE_SECRET", &self.settings.secret)
             .env("SYNCSTORE_REDIS_PREFIX", &self.settings.redis_prefix)
             .env("SYNCSTORE_SHOPEE_QPS", self.settings.shopee_qps.to_string())
             .env("SYNCSTORE_TIKTOK_QPS", self.settings.tiktok_qps.to_string())
@@ -525,6 +531,7 @@ impl TestApp {
             .env("SHOPEE_SHOP_ID", shopee.shop_id.to_string())
             .env("SHOPEE_ACCESS_TOKEN", &shopee.access_token)
             .env("TIKTOK_BASE_URL", &tiktok.base_url)
+            .env("TIKTOK_AUTH_BASE_URL", &tiktok.base_url)
             .env("TIKTOK_APP_KEY", &tiktok.app_key)
             .env("TIKTOK_APP_SECRET", &tiktok.app_secret)
             .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)

@@ -142,10 +142,6 @@ impl SyncService {
                     platform.label()
                 ))
             })?;
-        let not_connected = match platform {
-            Platform::Shopee => SyncError::NotConnected("Shopee"),
-            Platform::Tiktok => SyncError::NotConnected("TikTok Shop"),
-        };
         let mapped = records::mapping(&self.db, product_id, platform)
             .await?
             .and_then(|m| m.external_id);
@@ -157,11 +153,11 @@ impl SyncService {
                 })?;
                 let outcome = match platform {
                     Platform::Shopee => {
-                        let client = self.shopee.as_ref().ok_or(not_connected)?;
+                        let client = &self.shopee_client().await?;
                         shopee::delete(self, client, claim, ctx, product_id, id, request).await?
                     }
                     Platform::Tiktok => {
-                        let client = self.tiktok.as_ref().ok_or(not_connected)?;
+                        let client = &self.tiktok_client().await?;
                         tiktok::delete(self, client, claim, ctx, product_id, id, request).await?
                     }
                 };
@@ -169,11 +165,11 @@ impl SyncService {
             }
             RollbackAction::Restore => match platform {
                 Platform::Shopee => {
-                    let client = self.shopee.as_ref().ok_or(not_connected)?;
+                    let client = &self.shopee_client().await?;
                     shopee::restore(self, client, claim, ctx, &snapshot, request).await?
                 }
                 Platform::Tiktok => {
-                    let client = self.tiktok.as_ref().ok_or(not_connected)?;
+                    let client = &self.tiktok_client().await?;
                     tiktok::restore(self, client, claim, ctx, &snapshot, request).await?
                 }
             },

@@ -1,0 +1,184 @@
+//! Shop connections and the owner's settings (SPEC §9a): what the settings page shows and
+//! the server functions it calls.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::Platform;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShopStatus {
+    Connected,
+    /// Connected, with the authorization ending within a week.
+    Expiring,
+    Expired,
+    Revoked,
+}
+
+impl ShopStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShopStatus::Connected => "connected",
+            ShopStatus::Expiring => "expiring",
+            ShopStatus::Expired => "expired",
+            ShopStatus::Revoked => "revoked",
+        }
+    }
+
+    /// Whether syncs to this shop can run.
+    pub fn usable(self) -> bool {
+        matches!(self, ShopStatus::Connected | ShopStatus::Expiring)
+    }
+}
+
+/// One shop as `GET /api/shops` and the settings page show it: never a token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShopConnection {
+    pub platform: Platform,
+    pub shop_id: String,
+    pub name: String,
+    pub status: ShopStatus,
+    /// Why it is not connected (revoked, expired or disconnected by the owner).
+    pub status_reason: Option<String>,
+    /// RFC 3339; `None` for a token from the environment, whose end is unknown.
+    pub access_token_expires_at: Option<String>,
+    pub refresh_token_expires_at: Option<String>,
+    pub refreshed_at: Option<String>,
+    /// `oauth` or `environment`.
+    pub source: String,
+}
+
+/// A platform's markup as the settings page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkupSetting {
+    pub platform: Platform,
+    /// The price multiplier in basis points (11,500 = base price × 1.15).
+    pub bp: u32,
+    /// Listings synced at another markup, which the next sync re-prices.
+    pub outdated_listings: i64,
+}
+
+impl MarkupSetting {
+    /// The markup as a percent with two decimals: 11,500 bp → "15.00".
+    pub fn percent(&self) -> String {
+        format_percent(self.bp)
+    }
+}
+
+pub fn format_percent(bp: u32) -> String {
+    let over = i64::from(bp) - 10_000;
+    let sign = if over < 0 { "-" } else { "" };
+    let over = over.abs();
+    format!("{sign}{}.{:02}", over / 100, over % 100)
+}
+
+/// The highest markup accepted: 500% (six times the base price).
+pub const MAX_MARKUP_PERCENT: u32 = 500;
+
+/// Parses a markup percent as the owner types it ("15", "12.35", "12,35") into the
+/// multiplier in basis points, without floating point: at most two decimals, 0 to 500.
+pub fn parse_markup_percent(raw: &str) -> Result<u32, String> {
+    let text = raw.trim().trim_end_matches('%').trim().replace(',', ".");
+    let problem = || {
+        format!("markup must be a percent from 0 to {MAX_MARKUP_PERCENT} with at most two decimals, such as 15 or 12.35; got {raw:?}")
+    };
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text.as_str(), ""),
+    };
+    if whole.is_empty()
+        || (text.contains('.') && fraction.is_empty())
+        || whole.len() > 3
+        || fraction.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(problem());
+    }
+    let whole: u32 = whole.parse().map_err(|_| problem())?;
+    let hundredths: u32 = format!("{fraction:0<2}").parse().map_err(|_| problem())?;
+    let over = whole * 100 + hundredths;
+    if over > MAX_MARKUP_PERCENT * 100 {
+        return Err(problem());
+    }
+    Ok(10_000 + over)
+}
+
+/// What the settings page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub shops: Vec<ShopConnection>,
+    pub markups: Vec<MarkupSetting>,
+    /// Which platforms SyncStore has app credentials for (and so can connect).
+    pub connectable: Vec<Platform>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_shops")]
+pub async fn list_shops() -> Result<Vec<ShopConnection>, ServerFnError> {
+    super::ssr::dashboard()?
+        .shops()
+        .await
+        .map_err(ServerFnError::from)
+}
+
+#[server(prefix = "/api/fn", endpoint = "get_settings")]
+pub async fn get_settings() -> Result<SettingsView, ServerFnError> {
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .settings(user)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// The owner changes a platform's markup; answers how many listings it makes out of date.
+#[server(prefix = "/api/fn", endpoint = "set_markup")]
+pub async fn set_markup(platform: String, percent: String) -> Result<MarkupSetting, ServerFnError> {
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    let bp = parse_markup_percent(&percent).map_err(super::invalid)?;
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .set_markup(user, platform, bp)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// The owner disconnects a shop: its tokens are deleted and its syncs wait.
+#[server(prefix = "/api/fn", endpoint = "disconnect_shop")]
+pub async fn disconnect_shop(platform: String) -> Result<(), ServerFnError> {
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .disconnect_shop(user, platform)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markups_are_read_as_percents_with_two_decimals() {
+        assert_eq!(parse_markup_percent("15"), Ok(11_500));
+        assert_eq!(parse_markup_percent("12.35"), Ok(11_235));
+        assert_eq!(parse_markup_percent(" 12,3 % "), Ok(11_230));
+        assert_eq!(parse_markup_percent("0"), Ok(10_000));
+        assert_eq!(parse_markup_percent("500"), Ok(60_000));
+        for bad in [
+            "", "-1", "12.345", "abc", "500.01", "1e3", "12.", ".5", "9999",
+        ] {
+            assert!(parse_markup_percent(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn markups_are_shown_as_the_percent_over_the_base_price() {
+        assert_eq!(format_percent(11_500), "15.00");
+        assert_eq!(format_percent(11_235), "12.35");
+        assert_eq!(format_percent(10_000), "0.00");
+        assert_eq!(format_percent(9_950), "-0.50");
+    }
+}

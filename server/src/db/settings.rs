@@ -1,0 +1,49 @@
+//! The owner's settings that live in the `settings` table: per-platform markups.
+
+use app::api::{MarkupSetting, Platform};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::sql;
+
+/// The markup and how many synced listings were priced at another one (the product price
+/// × markup, half up, as the sync computes it).
+pub async fn markup<C: ConnectionTrait>(
+    db: &C,
+    platform: Platform,
+) -> Result<MarkupSetting, DbErr> {
+    let bp = crate::db::sync::markup(db, platform).await?.0;
+    let row = db
+        .query_one_raw(sql(
+            "SELECT count(*) AS outdated FROM platform_mappings m JOIN products p ON p.id = m.product_id
+             WHERE m.platform = $1 AND m.external_id IS NOT NULL AND m.final_price IS NOT NULL
+               AND m.final_price <> (p.base_price * $2 + 5000) / 10000",
+            [platform.as_str().into(), i64::from(bp).into()],
+        ))
+        .await?;
+    let outdated_listings = row
+        .map(|r| r.try_get::<i64>("", "outdated"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(MarkupSetting {
+        platform,
+        bp,
+        outdated_listings,
+    })
+}
+
+pub async fn set_markup<C: ConnectionTrait>(
+    db: &C,
+    platform: Platform,
+    bp: u32,
+) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+        [
+            format!("{}_markup_bp", platform.as_str()).into(),
+            bp.to_string().into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,171 @@
+//! Shop connections over HTTP (SPEC §9a): `GET /api/shops`, the owner's OAuth round trip
+//! (`/oauth/{platform}/start` → the platform → `/oauth/{platform}/callback`) and
+//! disconnecting a shop.
+
+use std::collections::HashMap;
+
+use app::api::{CurrentUser, Platform, Role};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use serde_json::json;
+
+use super::error::{ApiResult, AppError};
+use crate::db::audit;
+use crate::shops::oauth::{self, CallbackError};
+use crate::startup::AppState;
+
+const SETTINGS: &str = "/dashboard/settings";
+
+fn platform_of(text: &str) -> Result<Platform, AppError> {
+    Platform::parse(text)
+        .ok_or_else(|| AppError::NotFound(format!("no platform {text:?}: use shopee or tiktok")))
+}
+
+/// Every connection, never a token.
+pub async fn list(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let shops = state.shops.list().await?;
+    Ok(Json(json!({ "shops": shops })))
+}
+
+/// Back to the settings page with a message for the owner.
+fn to_settings(key: &str, message: &str) -> Response {
+    Redirect::to(&format!(
+        "{SETTINGS}?{key}={}",
+        urlencoding::encode(message)
+    ))
+    .into_response()
+}
+
+/// The owner starts connecting a shop: off to the platform's authorization page.
+pub async fn start(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    Path(platform): Path<String>,
+) -> Response {
+    let Some(Extension(user)) = user else {
+        return Redirect::to(&format!("/login?next={}", urlencoding::encode(SETTINGS)))
+            .into_response();
+    };
+    if user.role != Role::Owner {
+        return AppError::Forbidden("only the owner connects shops".into()).into_response();
+    }
+    let platform = match platform_of(&platform) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    match oauth::start(
+        &state.shops,
+        &state.settings.secret,
+        &state.settings.public_url,
+        platform,
+        user.id,
+    )
+    .await
+    {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(CallbackError::Db(e)) => AppError::from(e).into_response(),
+        Err(e) => to_settings("error", &e.to_string()),
+    }
+}
+
+/// The platform sends the owner back here with a code (or an error).
+pub async fn callback(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    Path(platform): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(Extension(user)) = user else {
+        return Redirect::to(&format!("/login?next={}", urlencoding::encode(SETTINGS)))
+            .into_response();
+    };
+    if user.role != Role::Owner {
+        return AppError::Forbidden("only the owner connects shops".into()).into_response();
+    }
+    let platform = match platform_of(&platform) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    match oauth::finish(
+        &state.shops,
+        &state.settings.secret,
+        platform,
+        user.id,
+        &params,
+    )
+    .await
+    {
+        Ok(name) => {
+            let _ = audit::record(
+                &state.db,
+                Some(user.id),
+                "shop.connect",
+                json!({"platform": platform.as_str(), "shop": name}),
+            )
+            .await;
+            // Jobs that waited for this shop run now.
+            let resumed = match state.queue.resume_paused(platform).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "paused jobs not resumed yet; the sweep will");
+                    0
+                }
+            };
+            let mut message = format!("{} connected: {name}", platform.label());
+            if resumed > 0 {
+                message.push_str(&format!("; {resumed} paused jobs resumed"));
+            }
+            to_settings("connected", &message)
+        }
+        Err(CallbackError::Db(e)) => AppError::from(e).into_response(),
+        Err(e) => {
+            let _ = audit::record(
+                &state.db,
+                Some(user.id),
+                "shop.connect_failed",
+                json!({"platform": platform.as_str(), "reason": e.to_string()}),
+            )
+            .await;
+            to_settings("error", &e.to_string())
+        }
+    }
+}
+
+/// `POST /api/shops/{platform}/disconnect` (owner only).
+pub async fn disconnect(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(platform): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let platform = platform_of(&platform)?;
+    disconnect_shop(&state, &user, platform).await?;
+    Ok(Json(json!({"disconnected": platform.as_str()})))
+}
+
+/// Shared by the API and the settings page.
+pub(super) async fn disconnect_shop(
+    state: &AppState,
+    user: &CurrentUser,
+    platform: Platform,
+) -> Result<(), AppError> {
+    if user.role != Role::Owner {
+        return Err(AppError::Forbidden(
+            "only the owner disconnects shops".into(),
+        ));
+    }
+    if !state.shops.disconnect(platform, &user.email).await? {
+        return Err(AppError::NotFound(format!(
+            "{} is not connected",
+            platform.label()
+        )));
+    }
+    audit::record(
+        &state.db,
+        Some(user.id),
+        "shop.disconnect",
+        json!({"platform": platform.as_str()}),
+    )
+    .await?;
+    Ok(())
+}
