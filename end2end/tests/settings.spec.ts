@@ -56,3 +56,40 @@ test("operators are refused the settings", async ({ page }) => {
   const start = await page.request.get("/oauth/shopee/start", { maxRedirects: 0 });
   expect(start.status()).toBe(403);
 });
+
+test("a title override is checked as it is typed and saved for the next sync", async ({ page, isMobile }) => {
+  // Each viewport its own product, one no other test uses.
+  await signIn(page, `/dashboard/products/${isMobile ? 4002 : 4001}`);
+  const form = page.getByTestId("title-override-tiktok");
+  const field = form.getByLabel("Title override");
+  await expect(form.getByTestId("title-check")).toContainText("generated SEO title is used");
+  await field.fill("Kaos Polos");
+  await expect(form.getByTestId("title-length")).toHaveText("10 characters (25–255)");
+  await expect(form.getByTestId("title-length")).toHaveClass(/text-red-700/);
+  await expect(form.getByRole("button", { name: "Save title" })).toBeDisabled();
+  const master = (await page.getByTestId("product-title").textContent())!.trim();
+  await field.fill(`${master} Pilihan Toko`);
+  await expect(form.getByTestId("title-length")).toHaveClass(/text-emerald-700/);
+  await expect(form.getByTestId("title-similarity")).toContainText("% similar to the master title");
+  await form.getByRole("button", { name: "Save title" }).click();
+  await expect(form.getByRole("status")).toHaveText("Saved: the next sync uses this title.");
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId("title-override-tiktok").getByLabel("Title override")).toHaveValue(`${master} Pilihan Toko`);
+});
+
+test("category mappings are chosen from the shop's own tree, with its mandatory attributes", async ({ page }) => {
+  await signIn(page, "/dashboard/settings");
+  const shopee = page.getByTestId("categories-shopee");
+  const row = shopee.getByTestId("category-row").filter({ has: page.getByText("Fashion", { exact: true }) });
+  const select = row.getByLabel("Fashion", { exact: true });
+  await expect(select.locator("option:checked")).toHaveText("Pakaian › Atasan");
+  await expect(select.locator("option", { hasText: "Pakaian › Bawahan" })).toHaveCount(1);
+  await expect(row.getByTestId("mandatory-attributes")).toContainText("Merek: filled with “Tidak Ada Merek”");
+  // Saved as it is (other tests create Fashion listings meanwhile).
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(shopee.getByRole("status")).toHaveText("Fashion now goes to Pakaian › Atasan.");
+  await expect(page.getByTestId("categories-tiktok").getByLabel("Fashion", { exact: true }).locator("option:checked")).toHaveText(
+    "Fashion Wanita & Pria › Kaos & Atasan",
+  );
+});

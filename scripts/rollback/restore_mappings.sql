@@ -52,10 +52,23 @@ BEGIN
   END IF;
 END $$;
 
--- No mapping before: the sync made it.
+-- No mapping before: the sync made it. A title override the owner set is theirs, not the
+-- sync's: that mapping keeps it and forgets the listing.
+DELETE FROM variant_mappings v
+USING platform_mappings m, rollback_scope r
+WHERE v.mapping_id = m.id AND m.product_id = r.product_id AND m.platform = r.platform
+  AND r.mapping IS NULL;
+UPDATE platform_mappings m SET external_id = NULL, final_price = NULL, seo_title = NULL,
+    category_id = NULL, status = 'not_synced', last_error_code = NULL, last_error = NULL,
+    last_synced_at = NULL, tokopedia_status = NULL, listing_platforms = '{}',
+    content_hash = NULL, updated_at = now()
+FROM rollback_scope r
+WHERE r.mapping IS NULL AND m.product_id = r.product_id AND m.platform = r.platform
+  AND m.title_override IS NOT NULL;
 DELETE FROM platform_mappings m
 USING rollback_scope r
-WHERE r.mapping IS NULL AND m.product_id = r.product_id AND m.platform = r.platform;
+WHERE r.mapping IS NULL AND m.product_id = r.product_id AND m.platform = r.platform
+  AND m.title_override IS NULL;
 
 -- A mapping before: every column as it was.
 INSERT INTO platform_mappings AS m (
@@ -71,7 +84,8 @@ FROM rollback_scope r CROSS JOIN LATERAL (SELECT r.mapping->'mapping' AS h) held
 WHERE r.mapping IS NOT NULL
 ON CONFLICT (product_id, platform) DO UPDATE SET
     external_id = EXCLUDED.external_id, final_price = EXCLUDED.final_price,
-    seo_title = EXCLUDED.seo_title, title_override = EXCLUDED.title_override,
+    -- The owner's title override stays as it is now.
+    seo_title = EXCLUDED.seo_title, title_override = m.title_override,
     category_id = EXCLUDED.category_id, status = EXCLUDED.status,
     last_error_code = EXCLUDED.last_error_code, last_error = EXCLUDED.last_error,
     last_synced_at = EXCLUDED.last_synced_at, tokopedia_status = EXCLUDED.tokopedia_status,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const AUDIT_PER_PAGE: u32 = 50;
 
 /// The actions SyncStore records, with how the page names them.
-pub const AUDIT_ACTIONS: [(&str, &str); 11] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
     ("batch.start", "Batch started"),
     ("batch.cancel", "Batch cancelled"),
     ("dead_letter.retry", "Dead letter retried"),
@@ -20,6 +20,8 @@ pub const AUDIT_ACTIONS: [(&str, &str); 11] = [
     ("shop.disconnect", "Shop disconnected"),
     ("shop.connect_failed", "Shop connection refused"),
     ("settings.markup", "Markup changed"),
+    ("product.title_override", "Title override set"),
+    ("settings.category", "Category mapping changed"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

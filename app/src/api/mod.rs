@@ -289,7 +289,12 @@ pub mod ssr {
         ) -> Result<RollbackAnswer, Failure>;
         async fn shops(&self) -> Result<Vec<ShopConnection>, Failure>;
         /// Owner only.
-        async fn settings(&self, user: CurrentUser) -> Result<SettingsView, Failure>;
+        async fn settings(
+            &self,
+            user: CurrentUser,
+            claimed: Option<Notice>,
+            sig: String,
+        ) -> Result<SettingsView, Failure>;
         async fn set_markup(
             &self,
             user: CurrentUser,
@@ -301,6 +306,28 @@ pub mod ssr {
             user: CurrentUser,
             platform: Platform,
         ) -> Result<(), Failure>;
+        /// Owner only.
+        async fn category_tree(
+            &self,
+            user: CurrentUser,
+            platform: Platform,
+        ) -> Result<CategoryTree, Failure>;
+        /// Owner only.
+        async fn set_category_mapping(
+            &self,
+            user: CurrentUser,
+            platform: Platform,
+            master: String,
+            category_id: String,
+        ) -> Result<CategoryMapping, Failure>;
+        /// Checks `title` against the master title ([`crate::domain::parse_title_override`]).
+        async fn set_title_override(
+            &self,
+            user: CurrentUser,
+            id: i64,
+            platform: Platform,
+            title: String,
+        ) -> Result<Option<String>, Failure>;
     }
 
     pub type SharedDashboard = Arc<dyn Dashboard>;

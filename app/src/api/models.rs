@@ -123,6 +123,8 @@ pub struct MappingDto {
     pub external_id: Option<String>,
     pub final_price: Option<Rupiah>,
     pub seo_title: Option<String>,
+    /// The owner's own title for this platform, used instead of the generated one.
+    pub title_override: Option<String>,
     pub category: Option<String>,
     pub sync_status: SyncStatus,
     pub last_error: Option<String>,

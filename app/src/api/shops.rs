@@ -105,9 +105,53 @@ pub fn parse_markup_percent(raw: &str) -> Result<u32, String> {
     Ok(10_000 + over)
 }
 
+/// A leaf category of a marketplace's tree, named by its path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryOption {
+    pub id: String,
+    pub path: String,
+}
+
+/// An attribute a category makes mandatory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MandatoryAttribute {
+    pub name: String,
+    /// The value SyncStore fills in because it claims nothing ("Tidak Ada Merek"); `None`
+    /// when the seller must supply one (the sync refuses such products until then).
+    pub filled_with: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryMapping {
+    pub master_category: String,
+    pub category_id: Option<String>,
+    /// The mapped category's path in the marketplace's tree; `None` when it is not a leaf
+    /// of the tree the shop returns now (the next create would be refused).
+    pub path: Option<String>,
+    pub attributes: Vec<MandatoryAttribute>,
+}
+
+/// One platform's category mappings with the leaves to choose from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryTree {
+    pub platform: Platform,
+    pub options: Vec<CategoryOption>,
+    pub mappings: Vec<CategoryMapping>,
+}
+
+/// A message the server sent the owner back to Settings with (after an authorization).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub ok: bool,
+    pub text: String,
+}
+
 /// What the settings page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsView {
+    /// The message of the redirect that led here, only if SyncStore signed it (a crafted
+    /// link cannot put words on this page).
+    pub notice: Option<Notice>,
     pub shops: Vec<ShopConnection>,
     pub markups: Vec<MarkupSetting>,
     /// Which platforms SyncStore has app credentials for (and so can connect).
@@ -123,10 +167,19 @@ pub async fn list_shops() -> Result<Vec<ShopConnection>, ServerFnError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_settings")]
-pub async fn get_settings() -> Result<SettingsView, ServerFnError> {
+pub async fn get_settings(
+    connected: Option<String>,
+    error: Option<String>,
+    sig: Option<String>,
+) -> Result<SettingsView, ServerFnError> {
+    let claimed = match (connected, error) {
+        (Some(text), _) => Some(Notice { ok: true, text }),
+        (None, Some(text)) => Some(Notice { ok: false, text }),
+        (None, None) => None,
+    };
     let user = super::ssr::signed_in()?;
     super::ssr::dashboard()?
-        .settings(user)
+        .settings(user, claimed, sig.unwrap_or_default())
         .await
         .map_err(ServerFnError::from)
 }
@@ -152,6 +205,66 @@ pub async fn disconnect_shop(platform: String) -> Result<(), ServerFnError> {
     let user = super::ssr::signed_in()?;
     super::ssr::dashboard()?
         .disconnect_shop(user, platform)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// The category tree the connected shop returns, with the current mappings (owner only).
+#[server(prefix = "/api/fn", endpoint = "get_category_tree")]
+pub async fn get_category_tree(platform: String) -> Result<CategoryTree, ServerFnError> {
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .category_tree(user, platform)
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// Maps a master category to a leaf of the connected shop's tree (owner only).
+#[server(prefix = "/api/fn", endpoint = "set_category_mapping")]
+pub async fn set_category_mapping(
+    platform: String,
+    master_category: String,
+    category_id: String,
+) -> Result<CategoryMapping, ServerFnError> {
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    let (master, id) = (master_category.trim(), category_id.trim());
+    if master.is_empty() || id.is_empty() || master.len() > 200 || id.len() > 40 {
+        return Err(super::invalid(
+            "choose a master category and a marketplace category",
+        ));
+    }
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .set_category_mapping(user, platform, master.to_string(), id.to_string())
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// Sets (or, with an empty title, clears) a product's own title on one platform; the next
+/// sync uses it. Answers the title stored.
+#[server(prefix = "/api/fn", endpoint = "set_title_override")]
+pub async fn set_title_override(
+    id: String,
+    platform: String,
+    title: String,
+) -> Result<Option<String>, ServerFnError> {
+    let id: i64 = id
+        .trim()
+        .parse()
+        .map_err(|_| super::Failure::NotFound("unknown product".into()))?;
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    if title.chars().count() > 1_000 {
+        return Err(super::invalid(
+            "a title has at most a few hundred characters",
+        ));
+    }
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .set_title_override(user, id, platform, title)
         .await
         .map_err(ServerFnError::from)
 }

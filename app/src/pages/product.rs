@@ -7,14 +7,15 @@ use leptos_router::hooks::use_params_map;
 use leptos::form::ActionForm;
 
 use crate::api::{
-    get_product, CheckDto, MappingDto, Platform, ProductDetail, SyncOutcome, SyncProduct,
-    SyncStatus, VerifyProduct,
+    get_product, CheckDto, MappingDto, Platform, ProductDetail, SetTitleOverride, SyncOutcome,
+    SyncProduct, SyncStatus, VerifyProduct,
 };
 use crate::components::layout::DashboardLayout;
 use crate::components::rollback::RollbackPanel;
 use crate::components::ui::{
-    Card, ErrorPanel, Field, Skeleton, StatusBadge, BUTTON, BUTTON_OUTLINE,
+    Card, ErrorPanel, Field, Skeleton, StatusBadge, BUTTON, BUTTON_OUTLINE, INPUT,
 };
+use crate::domain::check_title;
 use crate::pages::not_found::NotFoundBody;
 
 #[component]
@@ -108,8 +109,8 @@ fn ProductView(p: ProductDetail, sync: ServerAction<SyncProduct>) -> impl IntoVi
                 })}
             </div>
             <div class="space-y-4">
-                <MappingCard platform=Platform::Shopee mapping=p.mappings.shopee.clone() master_title=p.title.clone()/>
-                <MappingCard platform=Platform::Tiktok mapping=p.mappings.tiktok.clone() master_title=p.title.clone()/>
+                <MappingCard product_id=p.id platform=Platform::Shopee mapping=p.mappings.shopee.clone() master_title=p.title.clone()/>
+                <MappingCard product_id=p.id platform=Platform::Tiktok mapping=p.mappings.tiktok.clone() master_title=p.title.clone()/>
             </div>
         </div>
         {(p.mappings.shopee.is_some() || p.mappings.tiktok.is_some())
@@ -119,10 +120,13 @@ fn ProductView(p: ProductDetail, sync: ServerAction<SyncProduct>) -> impl IntoVi
 
 #[component]
 fn MappingCard(
+    product_id: i64,
     platform: Platform,
     mapping: Option<MappingDto>,
     master_title: String,
 ) -> impl IntoView {
+    let current_override = mapping.as_ref().and_then(|m| m.title_override.clone());
+    let generated = mapping.as_ref().and_then(|m| m.seo_title.clone());
     let status = mapping
         .as_ref()
         .map(|m| m.sync_status)
@@ -171,8 +175,84 @@ fn MappingCard(
                     <div role="alert" class="rounded-md bg-red-50 p-2 text-xs text-red-800">{e}</div>
                 })}
             </dl>
+            <TitleOverrideForm product_id platform master_title current=current_override generated/>
         </Card>
     }
+    .into_any()
+}
+
+/// The owner's own title for this platform, checked as it is typed with the same rules
+/// the server applies: the platform's length limits, and the 70–80% similarity band
+/// (outside it the title is still saved, and validation reports it).
+#[component]
+fn TitleOverrideForm(
+    product_id: i64,
+    platform: Platform,
+    master_title: String,
+    current: Option<String>,
+    generated: Option<String>,
+) -> impl IntoView {
+    let save = ServerAction::<SetTitleOverride>::new();
+    let initial = current.unwrap_or_default();
+    let text = RwSignal::new(initial.clone());
+    let input_id = format!("title-override-{}", platform.as_str());
+    let label_for = input_id.clone();
+    let check = Memo::new(move |_| {
+        let typed = text.get();
+        (!typed.trim().is_empty()).then(|| check_title(&master_title, &typed, platform))
+    });
+    let tone = |ok: bool| {
+        if ok {
+            "text-emerald-700"
+        } else {
+            "text-red-700"
+        }
+    };
+    view! {
+        <div class="mt-4 border-t border-neutral-100 pt-3" data-testid=format!("title-override-{}", platform.as_str())>
+            <ActionForm action=save>
+                <input type="hidden" name="id" value=product_id/>
+                <input type="hidden" name="platform" value=platform.as_str()/>
+                <label class="block text-xs font-medium text-neutral-500" for=label_for>"Title override"</label>
+                <input id=input_id name="title" maxlength="300" autocomplete="off"
+                    class=format!("{INPUT} mt-1")
+                    placeholder=generated.unwrap_or_else(|| "The generated SEO title".into())
+                    value=initial
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))/>
+                <p class="mt-1 text-xs" data-testid="title-check" aria-live="polite">
+                    {move || match check.get() {
+                        None => view! {
+                            <span class="text-neutral-500">"Empty: the generated SEO title is used."</span>
+                        }.into_any(),
+                        Some(c) => view! {
+                            <span class=tone(c.length_ok) data-testid="title-length">
+                                {format!("{} characters ({}–{})", c.chars, c.limits.min_chars, c.limits.max_chars)}
+                            </span>
+                            " · "
+                            <span class=tone(c.similarity_ok) data-testid="title-similarity">
+                                {format!("{}% similar to the master title (70–80%)", c.similarity_percent)}
+                            </span>
+                        }.into_any(),
+                    }}
+                </p>
+                <button type="submit" class=format!("{BUTTON_OUTLINE} mt-2")
+                    disabled=move || save.pending().get() || check.get().is_some_and(|c| !c.length_ok)>
+                    "Save title"
+                </button>
+            </ActionForm>
+            {move || save.value().get().map(|r| match r {
+                Ok(Some(_)) => view! {
+                    <p class="mt-1 text-xs text-emerald-700" role="status">"Saved: the next sync uses this title."</p>
+                }.into_any(),
+                Ok(None) => view! {
+                    <p class="mt-1 text-xs text-emerald-700" role="status">"Cleared: the next sync uses the generated title."</p>
+                }.into_any(),
+                Err(e) => view! { <ErrorPanel message=e.to_string()/> }.into_any(),
+            })}
+        </div>
+    }
+    .into_any()
 }
 
 /// "Sync to Shopee", "Sync to TikTok", "Sync to Both": plain forms, so they work before

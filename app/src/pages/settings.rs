@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{
-    get_settings, DisconnectShop, MarkupSetting, Platform, SetMarkup, SettingsView, ShopConnection,
-    ShopStatus,
+    get_category_tree, get_settings, CategoryMapping, CategoryTree, DisconnectShop, MarkupSetting,
+    Platform, SetCategoryMapping, SetMarkup, SettingsView, ShopConnection, ShopStatus,
 };
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{ErrorPanel, Skeleton, BUTTON, BUTTON_OUTLINE, INPUT};
@@ -123,6 +123,108 @@ fn markup_form(markup: MarkupSetting, save: ServerAction<SetMarkup>) -> impl Int
     }
 }
 
+fn attribute_list(mapping: &CategoryMapping) -> impl IntoView {
+    let items = mapping
+        .attributes
+        .iter()
+        .map(|a| {
+            let (text, tone) = match &a.filled_with {
+                Some(v) => (format!("{}: filled with “{v}”", a.name), "text-neutral-600"),
+                None => (
+                    format!("{}: the seller must supply it", a.name),
+                    "text-red-700",
+                ),
+            };
+            view! { <li class=tone>{text}</li> }
+        })
+        .collect_view();
+    view! { <ul class="text-xs" data-testid="mandatory-attributes">{items}</ul> }
+}
+
+fn category_rows(tree: CategoryTree, save: ServerAction<SetCategoryMapping>) -> impl IntoView {
+    let platform = tree.platform;
+    let options = tree.options;
+    tree.mappings
+        .into_iter()
+        .map(|m| {
+            let select_id = format!("category-{}-{}", platform.as_str(), m.master_category);
+            let label_for = select_id.clone();
+            let current = m.category_id.clone();
+            let unknown = m.category_id.is_some() && m.path.is_none();
+            let choices = options
+                .iter()
+                .map(|o| {
+                    let selected = current.as_deref() == Some(o.id.as_str());
+                    view! { <option value=o.id.clone() selected=selected>{o.path.clone()}</option> }
+                })
+                .collect_view();
+            // A mapping to an id the tree no longer has selects nothing, so Save cannot
+            // silently move the category to the first leaf.
+            let empty_choice = (current.is_none() || unknown).then(|| view! { <option value="" selected=true>"Choose a category"</option> });
+            let attributes = attribute_list(&m);
+            let master = m.master_category.clone();
+            let stale = m.category_id.clone().unwrap_or_default();
+            view! {
+                <li class="border-t border-neutral-100 py-3" data-testid="category-row">
+                    <ActionForm action=save>
+                        <input type="hidden" name="platform" value=platform.as_str()/>
+                        <input type="hidden" name="master_category" value=master.clone()/>
+                        <label class="block text-sm font-medium" for=label_for>{master.clone()}</label>
+                        <div class="mt-1 flex gap-2">
+                            <select id=select_id name="category_id" required class=INPUT>
+                                {empty_choice}
+                                {choices}
+                            </select>
+                            <button type="submit" class=BUTTON_OUTLINE>"Save"</button>
+                        </div>
+                    </ActionForm>
+                    {unknown.then(|| view! {
+                        <p class="mt-1 text-xs text-red-700">
+                            {format!("Mapped to {stale}, which is not a leaf of this shop's tree: the next create would be refused.")}
+                        </p>
+                    })}
+                    <div class="mt-1">{attributes}</div>
+                </li>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn CategoryMappings(platform: Platform) -> impl IntoView {
+    let save = ServerAction::<SetCategoryMapping>::new();
+    let tree = Resource::new(
+        move || save.version().get(),
+        move |_| get_category_tree(platform.as_str().to_string()),
+    );
+    view! {
+        <section class="rounded-xl border border-neutral-200 bg-white p-4"
+            data-testid=format!("categories-{}", platform.as_str())>
+            <h3 class="font-semibold">{platform.label()}</h3>
+            <p class="text-xs text-neutral-500">"Each master category goes to a leaf of the category tree this shop returns."</p>
+            {move || save.value().get().map(|r| match r {
+                Ok(m) => view! {
+                    <p class="mt-2 text-sm text-emerald-800" role="status">
+                        {format!("{} now goes to {}.", m.master_category, m.path.unwrap_or_default())}
+                    </p>
+                }.into_any(),
+                Err(e) => view! { <ErrorPanel message=e.to_string()/> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <Skeleton rows=3/> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
+                }>
+                    {move || Suspend::new(async move {
+                        tree.await.map(|t| view! { <ul class="mt-2">{category_rows(t, save)}</ul> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
 fn settings_view(
     view_: SettingsView,
     disconnect: ServerAction<DisconnectShop>,
@@ -135,6 +237,12 @@ fn settings_view(
             shop_card(p, shop, view_.connectable.contains(&p), disconnect)
         })
         .collect_view();
+    let connected: Vec<Platform> = view_
+        .shops
+        .iter()
+        .filter(|s| s.status.usable())
+        .map(|s| s.platform)
+        .collect();
     let markups = view_
         .markups
         .into_iter()
@@ -145,6 +253,11 @@ fn settings_view(
         <div class="grid gap-4 md:grid-cols-2">{shops}</div>
         <h2 class="mb-2 mt-6 font-semibold">"Markups"</h2>
         <div class="grid gap-4 md:grid-cols-2">{markups}</div>
+        <h2 class="mb-2 mt-6 font-semibold">"Category mappings"</h2>
+        <div class="grid gap-4 md:grid-cols-2">
+            {connected.contains(&Platform::Shopee).then(|| view! { <CategoryMappings platform=Platform::Shopee/> })}
+            {connected.contains(&Platform::Tiktok).then(|| view! { <CategoryMappings platform=Platform::Tiktok/> })}
+        </div>
     }
     .into_any()
 }
@@ -155,15 +268,23 @@ pub fn SettingsPage() -> impl IntoView {
     let disconnect = ServerAction::<DisconnectShop>::new();
     let save = ServerAction::<SetMarkup>::new();
     let settings = Resource::new(
-        move || (disconnect.version().get(), save.version().get()),
-        |_| get_settings(),
+        move || {
+            let q = query.read();
+            (
+                disconnect.version().get(),
+                save.version().get(),
+                q.get("connected"),
+                q.get("error"),
+                q.get("sig"),
+            )
+        },
+        |(_, _, connected, error, sig)| get_settings(connected, error, sig),
     );
     let failure = move || {
         let failed = |r: Option<Result<_, ServerFnError>>| r.and_then(|r| r.err());
         failed(save.value().get().map(|r| r.map(|_| ())))
             .or_else(|| failed(disconnect.value().get()))
             .map(|e| e.to_string())
-            .or_else(|| query.read().get("error"))
     };
     view! {
         <DashboardLayout>
@@ -171,17 +292,23 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="mb-4 text-sm text-neutral-500">
                 "Connect the shops SyncStore lists on, and set the markup each platform's prices carry."
             </p>
-            {move || query.read().get("connected").map(|m| view! {
-                <p class="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900"
-                    role="status" data-testid="settings-notice">{m}</p>
-            })}
             {move || failure().map(|message| view! { <ErrorPanel message/> })}
             <Transition fallback=|| view! { <Skeleton rows=6/> }>
                 <ErrorBoundary fallback=|errors| view! {
                     <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
                 }>
                     {move || Suspend::new(async move {
-                        settings.await.map(|v| settings_view(v, disconnect, save))
+                        settings.await.map(|v| view! {
+                            {v.notice.clone().map(|n| if n.ok {
+                                view! {
+                                    <p class="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900"
+                                        role="status" data-testid="settings-notice">{n.text}</p>
+                                }.into_any()
+                            } else {
+                                view! { <div class="mb-4"><ErrorPanel message=n.text/></div> }.into_any()
+                            })}
+                            {settings_view(v, disconnect, save)}
+                        })
                     })}
                 </ErrorBoundary>
             </Transition>

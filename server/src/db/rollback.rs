@@ -332,7 +332,8 @@ pub async fn restore_mapping(
              FROM (SELECT $3::jsonb AS h) held
              ON CONFLICT (product_id, platform) DO UPDATE SET
                  external_id = EXCLUDED.external_id, final_price = EXCLUDED.final_price,
-                 seo_title = EXCLUDED.seo_title, title_override = EXCLUDED.title_override,
+                 -- The owner's title override is theirs, not the sync's: kept as it is now.
+                 seo_title = EXCLUDED.seo_title, title_override = m.title_override,
                  category_id = EXCLUDED.category_id, status = EXCLUDED.status,
                  last_error_code = EXCLUDED.last_error_code, last_error = EXCLUDED.last_error,
                  last_synced_at = EXCLUDED.last_synced_at, tokopedia_status = EXCLUDED.tokopedia_status,

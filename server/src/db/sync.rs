@@ -323,3 +323,25 @@ pub async fn list_logs(
             .collect(),
     })
 }
+
+/// Sets or clears (`None`) a product's own title on one platform, keeping the rest of its
+/// mapping; a product never synced gets a mapping that holds only the title.
+pub async fn set_title_override<C: ConnectionTrait>(
+    db: &C,
+    product_id: i64,
+    platform: Platform,
+    title: Option<&str>,
+) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        "INSERT INTO platform_mappings (product_id, platform, title_override) VALUES ($1, $2, $3)
+         ON CONFLICT (product_id, platform) DO UPDATE SET
+            title_override = EXCLUDED.title_override, updated_at = now()",
+        [
+            product_id.into(),
+            platform.as_str().into(),
+            title.map(str::to_string).into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}

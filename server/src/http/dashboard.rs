@@ -279,8 +279,18 @@ impl Dashboard for DbDashboard {
         self.0.shops.list().await.map_err(unexpected)
     }
 
-    async fn settings(&self, user: CurrentUser) -> Result<SettingsView, Failure> {
+    async fn settings(
+        &self,
+        user: CurrentUser,
+        claimed: Option<app::api::Notice>,
+        sig: String,
+    ) -> Result<SettingsView, Failure> {
         owner_only(&user, "the settings")?;
+        let secret = &self.0.settings.secret;
+        let notice = claimed.filter(|n| {
+            let expected = crate::shops::oauth::notice_signature(secret, n.ok, &n.text);
+            crate::shops::oauth::subtle_eq(expected.as_bytes(), sig.as_bytes())
+        });
         let mut markups = Vec::new();
         for platform in Platform::ALL {
             markups.push(
@@ -298,6 +308,7 @@ impl Dashboard for DbDashboard {
             })
             .collect();
         Ok(SettingsView {
+            notice,
             shops: shops.list().await.map_err(unexpected)?,
             markups,
             connectable,
@@ -330,6 +341,60 @@ impl Dashboard for DbDashboard {
             .map_err(unexpected)
     }
 
+    async fn category_tree(
+        &self,
+        user: CurrentUser,
+        platform: Platform,
+    ) -> Result<app::api::CategoryTree, Failure> {
+        owner_only(&user, "category mappings")?;
+        crate::shops::categories::tree(&self.0.sync, platform)
+            .await
+            .map_err(sync_failure)
+    }
+
+    async fn set_category_mapping(
+        &self,
+        user: CurrentUser,
+        platform: Platform,
+        master: String,
+        category_id: String,
+    ) -> Result<app::api::CategoryMapping, Failure> {
+        use crate::shops::categories::MappingRejected;
+        owner_only(&user, "category mappings")?;
+        let before = crate::db::sync::category_for(&self.0.db, platform, &master)
+            .await
+            .map_err(unexpected)?;
+        let mapping = crate::shops::categories::set(&self.0.sync, platform, &master, &category_id)
+            .await
+            .map_err(|e| match e {
+                MappingRejected::UnknownMaster(_) | MappingRejected::NotALeaf(_) => {
+                    Failure::Invalid(e.to_string())
+                }
+                MappingRejected::Sync(s) => sync_failure(s),
+                MappingRejected::Db(d) => unexpected(d),
+            })?;
+        crate::db::audit::record(
+            &self.0.db,
+            Some(user.id),
+            "settings.category",
+            serde_json::json!({"platform": platform.as_str(), "master_category": master,
+                "from": before, "to": category_id}),
+        )
+        .await
+        .map_err(unexpected)?;
+        Ok(mapping)
+    }
+
+    async fn set_title_override(
+        &self,
+        user: CurrentUser,
+        id: i64,
+        platform: Platform,
+        title: String,
+    ) -> Result<Option<String>, Failure> {
+        self.store_title_override(user, id, platform, title).await
+    }
+
     async fn disconnect_shop(&self, user: CurrentUser, platform: Platform) -> Result<(), Failure> {
         use super::error::AppError;
         super::shops::disconnect_shop(&self.0, &user, platform)
@@ -339,6 +404,35 @@ impl Dashboard for DbDashboard {
                 AppError::NotFound(m) => Failure::NotFound(m),
                 other => unexpected(other),
             })
+    }
+}
+
+impl DbDashboard {
+    async fn store_title_override(
+        &self,
+        user: CurrentUser,
+        id: i64,
+        platform: Platform,
+        title: String,
+    ) -> Result<Option<String>, Failure> {
+        let product = catalog::product_detail(&self.0.db, id)
+            .await
+            .map_err(unexpected)?
+            .ok_or_else(|| Failure::NotFound(format!("no product with id {id}")))?;
+        let stored = app::domain::parse_title_override(&product.title, &title, platform)
+            .map_err(Failure::Invalid)?;
+        crate::db::sync::set_title_override(&self.0.db, id, platform, stored.as_deref())
+            .await
+            .map_err(unexpected)?;
+        crate::db::audit::record(
+            &self.0.db,
+            Some(user.id),
+            "product.title_override",
+            serde_json::json!({"product_id": id, "platform": platform.as_str(), "title": stored}),
+        )
+        .await
+        .map_err(unexpected)?;
+        Ok(stored)
     }
 }
 

@@ -28,10 +28,11 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<serde_json::V
     Ok(Json(json!({ "shops": shops })))
 }
 
-/// Back to the settings page with a message for the owner.
-fn to_settings(key: &str, message: &str) -> Response {
+/// Back to the settings page with a message for the owner, signed so the page shows it.
+fn to_settings(state: &AppState, key: &str, message: &str) -> Response {
+    let sig = oauth::notice_signature(&state.settings.secret, key == "connected", message);
     Redirect::to(&format!(
-        "{SETTINGS}?{key}={}",
+        "{SETTINGS}?{key}={}&sig={sig}",
         urlencoding::encode(message)
     ))
     .into_response()
@@ -65,7 +66,7 @@ pub async fn start(
     {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(CallbackError::Db(e)) => AppError::from(e).into_response(),
-        Err(e) => to_settings("error", &e.to_string()),
+        Err(e) => to_settings(&state, "error", &e.to_string()),
     }
 }
 
@@ -116,7 +117,7 @@ pub async fn callback(
             if resumed > 0 {
                 message.push_str(&format!("; {resumed} paused jobs resumed"));
             }
-            to_settings("connected", &message)
+            to_settings(&state, "connected", &message)
         }
         Err(CallbackError::Db(e)) => AppError::from(e).into_response(),
         Err(e) => {
@@ -127,7 +128,7 @@ pub async fn callback(
                 json!({"platform": platform.as_str(), "reason": e.to_string()}),
             )
             .await;
-            to_settings("error", &e.to_string())
+            to_settings(&state, "error", &e.to_string())
         }
     }
 }

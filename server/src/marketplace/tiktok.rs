@@ -191,6 +191,26 @@ impl TiktokClient {
             .await
     }
 
+    /// The category tree (`categories[]` with `id`, `parent_id`, `local_name`, `is_leaf`).
+    pub async fn categories(&self) -> Result<Value, MarketplaceError> {
+        self.json(Method::GET, "/product/202309/categories", &[], None)
+            .await
+    }
+
+    /// A category's attributes (`attributes[]` with `name`, `type`, `is_requried`, `values`).
+    pub async fn category_attributes(&self, category_id: &str) -> Result<Value, MarketplaceError> {
+        self.json(
+            Method::GET,
+            &format!(
+                "/product/202309/categories/{}/attributes",
+                urlencoding::encode(category_id)
+            ),
+            &[],
+            None,
+        )
+        .await
+    }
+
     pub async fn warehouses(&self) -> Result<Value, MarketplaceError> {
         self.json(Method::GET, "/logistics/202309/warehouses", &[], None)
             .await

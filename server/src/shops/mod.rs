@@ -6,6 +6,7 @@
 //! Every sync attempt asks for its platform's client here, so a connection made, renewed
 //! or lost in one process is seen by all the others at their next attempt.
 
+pub mod categories;
 pub mod cipher;
 pub mod oauth;
 pub mod platform;
@@ -551,6 +552,40 @@ impl Shops {
         ))
         .await
         .map(|_| ())
+    }
+
+    /// The shop SyncStore's listings on `platform` live in, when it is another one than
+    /// the one just authorized (Shopee by shop id, TikTok Shop by cipher, which a shop
+    /// configured from the environment also knows): reconnecting to another shop would
+    /// send its listing ids to the wrong shop.
+    pub async fn other_shop_with_listings(
+        &self,
+        platform: Platform,
+        shop_id: &str,
+        shop_cipher: Option<&str>,
+    ) -> Result<Option<String>, DbErr> {
+        let Some(row) = Self::row(&self.0.db, platform, false).await? else {
+            return Ok(None);
+        };
+        let same = match platform {
+            Platform::Shopee => row.shop_id == shop_id,
+            Platform::Tiktok => row.shop_cipher.as_deref() == shop_cipher,
+        };
+        if same {
+            return Ok(None);
+        }
+        let listed = self
+            .0
+            .db
+            .query_one_raw(sql(
+                "SELECT count(*) AS n FROM platform_mappings WHERE platform = $1 AND external_id IS NOT NULL",
+                [platform.as_str().into()],
+            ))
+            .await?
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        Ok((listed > 0).then(|| format!("{} ({listed} listings)", row.shop_name)))
     }
 
     /// Records a connection the owner just authorized, replacing whatever was there.

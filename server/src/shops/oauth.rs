@@ -30,6 +30,11 @@ pub enum CallbackError {
         platform: &'static str,
         message: String,
     },
+    #[error("this authorization is for another {platform} shop than the one SyncStore's listings are in, {current}; authorize that shop, or remove its listings from SyncStore first")]
+    OtherShop {
+        platform: &'static str,
+        current: String,
+    },
     #[error("{0} is not set up on this SyncStore (its app credentials are missing)")]
     NotConfigured(&'static str),
     #[error("{0}")]
@@ -42,6 +47,14 @@ fn signature(secret: &str, platform: Platform, nonce: &str, user_id: i64) -> Str
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(format!("oauth-state:{}:{nonce}:{user_id}", platform.as_str()).as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..16])
+}
+
+/// Signs the message a redirect carries back to Settings, so the page shows only ours.
+pub fn notice_signature(secret: &str, ok: bool, text: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(format!("settings-notice:{ok}:{text}").as_bytes());
     hex::encode(&mac.finalize().into_bytes()[..16])
 }
 
@@ -133,7 +146,7 @@ async fn redeem_state(
 }
 
 /// Compares without stopping at the first difference.
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -144,6 +157,24 @@ fn refused(platform: Platform, failure: AuthFailure) -> CallbackError {
             message,
         },
         AuthFailure::Transient(e) => CallbackError::Upstream(e.to_string()),
+    }
+}
+
+async fn refuse_other_shop(
+    shops: &Shops,
+    platform: Platform,
+    shop_id: &str,
+    cipher: Option<&str>,
+) -> Result<(), CallbackError> {
+    match shops
+        .other_shop_with_listings(platform, shop_id, cipher)
+        .await?
+    {
+        Some(current) => Err(CallbackError::OtherShop {
+            platform: platform.label(),
+            current,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -183,6 +214,7 @@ pub async fn finish(
                 shops.http().clone(),
             );
             let name = app.shop_name(&client, shop_id).await;
+            refuse_other_shop(shops, platform, &shop_id.to_string(), None).await?;
             shops
                 .connect(platform, &shop_id.to_string(), &name, None, &grant, user_id)
                 .await?;
@@ -204,6 +236,7 @@ pub async fn finish(
                 .await
                 .map_err(|e| CallbackError::Upstream(e.to_string()))?;
             let name = if name.is_empty() { seller } else { name };
+            refuse_other_shop(shops, platform, &id, Some(&cipher)).await?;
             shops
                 .connect(platform, &id, &name, Some(&cipher), &grant, user_id)
                 .await?;

@@ -245,11 +245,14 @@ async fn check_product(
     Ok(f)
 }
 
+/// The product's mapping on `platform`; one that only holds a title override (never
+/// synced, no listing) counts as none.
 fn mapping_of(product: &ProductDetail, platform: Platform) -> Option<&app::api::MappingDto> {
     match platform {
         Platform::Shopee => product.mappings.shopee.as_ref(),
         Platform::Tiktok => product.mappings.tiktok.as_ref(),
     }
+    .filter(|m| m.external_id.is_some() || m.sync_status != app::api::SyncStatus::NotSynced)
 }
 
 /// What the markup rule makes of the current base prices: (SKU, price) per variant, or the

@@ -213,6 +213,31 @@ async fn a_denied_authorization_changes_nothing_and_says_so() {
             "{settings}"
         );
         assert!(settings.contains("denied"), "{settings}");
+        // The page shows the message because SyncStore signed it; altered, it shows none.
+        let full = format!("http://x{settings}");
+        let (error, sig) = (param(&full, "error").unwrap(), param(&full, "sig").unwrap());
+        let notice = |error: String, sig: String| {
+            let app = &app;
+            async move {
+                let res = app
+                    .client
+                    .post(app.url("/api/fn/get_settings"))
+                    .form(&[("error", error), ("sig", sig)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+                res.json::<Value>().await.unwrap()["notice"].clone()
+            }
+        };
+        let shown = notice(error.clone(), sig.clone()).await;
+        assert_eq!(shown["ok"], false, "{shown}");
+        assert!(
+            shown["text"].as_str().unwrap().contains("denied"),
+            "{shown}"
+        );
+        let forged = notice("Call support at 0800 to reconnect".into(), sig).await;
+        assert_eq!(forged, Value::Null);
         assert_eq!(shop(&app, platform).await["source"], "environment");
         assert_eq!(oauth_counts(&app, platform).await["token_gets"], 0);
     }
@@ -591,4 +616,223 @@ async fn the_owner_disconnects_a_shop_and_its_syncs_wait() {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn a_title_override_is_checked_saved_audited_and_used_by_the_next_sync() {
+    let (app, _) = app_with_catalog(1).await;
+    let id = product_ids(&app, 1).await[0];
+    let set = |title: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url("/api/fn/set_title_override"))
+                .form(&[
+                    ("id", id.to_string()),
+                    ("platform", "tiktok".into()),
+                    ("title", title.into()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    // Too short for TikTok (25–255 characters): refused, nothing stored.
+    let (status, body) = set("Kaos Polos").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("25–255"), "{body}");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM platform_mappings")
+            .await,
+        0
+    );
+
+    let title = "Kaos Polos Pilihan Pemilik Toko Ukuran Lengkap";
+    let (status, body) = set(title).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, sync) = app.manual_sync(id, "tiktok").await;
+    assert_eq!(status, 200, "{sync}");
+    let external = sync["data"]["results"][0]["external_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = app
+        .sandbox
+        .tiktok_client()
+        .product(&external)
+        .await
+        .unwrap();
+    assert_eq!(listed["title"], title, "the next sync used the override");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'product.title_override'")
+            .await,
+        1
+    );
+
+    // Cleared: the generated title is back on the next sync.
+    let (status, body) = set("  ").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM platform_mappings WHERE title_override IS NOT NULL")
+            .await,
+        0
+    );
+    let (status, sync) = app.manual_sync(id, "tiktok").await;
+    assert_eq!(status, 200, "{sync}");
+    assert_eq!(sync["data"]["results"][0]["action"], "updated", "{sync}");
+    let listed = app
+        .sandbox
+        .tiktok_client()
+        .product(&external)
+        .await
+        .unwrap();
+    assert_ne!(listed["title"], title);
+
+    // An unknown product is 404 and records nothing.
+    let res = app
+        .client
+        .post(app.url("/api/fn/set_title_override"))
+        .form(&[("id", "999999"), ("platform", "tiktok"), ("title", title)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn authorizing_another_shop_than_the_one_holding_the_listings_is_refused() {
+    let (app, _) = app_with_catalog(1).await;
+    let id = product_ids(&app, 1).await[0];
+    let (status, body) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 200, "{body}");
+    // The listings live in shop 999 as far as SyncStore knows; the sandbox authorizes 2000001.
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .execute_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "UPDATE shop_connections SET shop_id = '999', shop_name = 'Toko Lama' WHERE platform = 'shopee'".to_string(),
+        ))
+        .await
+        .unwrap();
+    let back = authorize(&app, &app.client, "shopee", "authorize").await;
+    let settings = callback(&app, &app.client, &back).await;
+    assert!(settings.contains("error="), "{settings}");
+    assert!(settings.contains("Toko%20Lama"), "{settings}");
+    let s = shop(&app, "shopee").await;
+    assert_eq!(
+        (s["shop_id"].clone(), s["source"].clone()),
+        (json!("999"), json!("environment"))
+    );
+}
+
+#[tokio::test]
+async fn a_category_chosen_from_the_shops_tree_is_used_by_the_next_create() {
+    let (app, _) = app_with_catalog(10).await;
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url(path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, tree) = post("/api/fn/get_category_tree", vec![("platform", "shopee")]).await;
+    assert_eq!(status, 200, "{tree}");
+    let options = tree["options"].as_array().unwrap();
+    assert!(
+        options
+            .iter()
+            .any(|o| o["id"] == "100012" && o["path"] == "Pakaian › Bawahan"),
+        "{tree:#}"
+    );
+    assert!(
+        options.iter().all(|o| o["id"] != "100001"),
+        "only leaves are offered"
+    );
+    let fashion = tree["mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["master_category"] == "Fashion")
+        .cloned()
+        .unwrap();
+    assert_eq!(fashion["category_id"], "100011");
+    assert_eq!(fashion["attributes"][0]["name"], "Merek");
+    assert_eq!(fashion["attributes"][0]["filled_with"], "Tidak Ada Merek");
+
+    // A parent category and an unknown master category are refused; nothing changes.
+    for form in [
+        vec![
+            ("platform", "shopee"),
+            ("master_category", "Fashion"),
+            ("category_id", "100001"),
+        ],
+        vec![
+            ("platform", "shopee"),
+            ("master_category", "Mainan"),
+            ("category_id", "100012"),
+        ],
+    ] {
+        let (status, body) = post("/api/fn/set_category_mapping", form).await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let operator = crate::rollout::operator(&app).await;
+    let res = operator
+        .post(app.url("/api/fn/set_category_mapping"))
+        .form(&[
+            ("platform", "shopee"),
+            ("master_category", "Fashion"),
+            ("category_id", "100012"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM category_mappings WHERE category_id = '100012'")
+            .await,
+        0
+    );
+
+    let (status, body) = post(
+        "/api/fn/set_category_mapping",
+        vec![
+            ("platform", "shopee"),
+            ("master_category", "Fashion"),
+            ("category_id", "100012"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["path"], "Pakaian › Bawahan");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'settings.category'")
+            .await,
+        1
+    );
+    let id = app
+        .count("SELECT id AS n FROM products WHERE category = 'Fashion' ORDER BY id LIMIT 1")
+        .await;
+    let (status, sync) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 200, "{sync}");
+    let item: u64 = sync["data"]["results"][0]["external_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let listed = app
+        .sandbox
+        .shopee_client()
+        .item_base_info(&[item])
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["category_id"], 100_012, "{:#}", listed[0]);
 }
