@@ -306,6 +306,13 @@ pub mod ssr {
             user: CurrentUser,
             platform: Platform,
         ) -> Result<(), Failure>;
+        /// Owner only: a batch of the listings priced at another markup, within the
+        /// rollout stage's limit.
+        async fn resync_outdated(
+            &self,
+            user: CurrentUser,
+            platform: Platform,
+        ) -> Result<BatchCreated, Failure>;
         /// Owner only.
         async fn category_tree(
             &self,

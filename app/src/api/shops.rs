@@ -197,6 +197,19 @@ pub async fn set_markup(platform: String, percent: String) -> Result<MarkupSetti
         .map_err(ServerFnError::from)
 }
 
+/// The owner queues the re-sync of the listings a markup change made out of date: one
+/// batch of as many as the rollout stage allows.
+#[server(prefix = "/api/fn", endpoint = "resync_outdated")]
+pub async fn resync_outdated(platform: String) -> Result<super::BatchCreated, ServerFnError> {
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .resync_outdated(user, platform)
+        .await
+        .map_err(ServerFnError::from)
+}
+
 /// The owner disconnects a shop: its tokens are deleted and its syncs wait.
 #[server(prefix = "/api/fn", endpoint = "disconnect_shop")]
 pub async fn disconnect_shop(platform: String) -> Result<(), ServerFnError> {

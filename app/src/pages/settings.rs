@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     get_category_tree, get_settings, CategoryMapping, CategoryTree, DisconnectShop, MarkupSetting,
-    Platform, SetCategoryMapping, SetMarkup, SettingsView, ShopConnection, ShopStatus,
+    Platform, ResyncOutdated, SetCategoryMapping, SetMarkup, SettingsView, ShopConnection,
+    ShopStatus,
 };
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{ErrorPanel, Skeleton, BUTTON, BUTTON_OUTLINE, INPUT};
@@ -89,10 +90,15 @@ fn shop_card(
     }
 }
 
-fn markup_form(markup: MarkupSetting, save: ServerAction<SetMarkup>) -> impl IntoView {
+fn markup_form(
+    markup: MarkupSetting,
+    save: ServerAction<SetMarkup>,
+    resync: ServerAction<ResyncOutdated>,
+) -> impl IntoView {
     let platform = markup.platform;
     let id = format!("markup-{}", platform.as_str());
     let (section_id, label_for) = (id.clone(), id.clone());
+    let has_outdated = markup.outdated_listings > 0;
     let outdated = match markup.outdated_listings {
         0 => "Every synced listing is priced at this markup.".to_string(),
         1 => {
@@ -119,6 +125,16 @@ fn markup_form(markup: MarkupSetting, save: ServerAction<SetMarkup>) -> impl Int
                 "Listing price = product price plus this percent, rounded half up to the rupiah."
             </p>
             <p class="mt-1 text-sm" data-testid="markup-outdated">{outdated}</p>
+            {has_outdated.then(|| view! {
+                <ActionForm action=resync>
+                    <input type="hidden" name="platform" value=platform.as_str()/>
+                    <button type="submit" class=format!("{BUTTON_OUTLINE} mt-2")
+                        disabled=move || resync.pending().get()>
+                        "Re-sync them as a batch"
+                    </button>
+                </ActionForm>
+                <p class="mt-1 text-xs text-neutral-500">"As many as the rollout stage allows in one batch."</p>
+            })}
         </section>
     }
 }
@@ -229,6 +245,7 @@ fn settings_view(
     view_: SettingsView,
     disconnect: ServerAction<DisconnectShop>,
     save: ServerAction<SetMarkup>,
+    resync: ServerAction<ResyncOutdated>,
 ) -> impl IntoView {
     let shops = Platform::ALL
         .into_iter()
@@ -246,7 +263,7 @@ fn settings_view(
     let markups = view_
         .markups
         .into_iter()
-        .map(|m| markup_form(m, save))
+        .map(|m| markup_form(m, save, resync))
         .collect_view();
     view! {
         <h2 class="mb-2 font-semibold">"Shops"</h2>
@@ -267,6 +284,7 @@ pub fn SettingsPage() -> impl IntoView {
     let query = use_query_map();
     let disconnect = ServerAction::<DisconnectShop>::new();
     let save = ServerAction::<SetMarkup>::new();
+    let resync = ServerAction::<ResyncOutdated>::new();
     let settings = Resource::new(
         move || {
             let q = query.read();
@@ -284,6 +302,7 @@ pub fn SettingsPage() -> impl IntoView {
         let failed = |r: Option<Result<_, ServerFnError>>| r.and_then(|r| r.err());
         failed(save.value().get().map(|r| r.map(|_| ())))
             .or_else(|| failed(disconnect.value().get()))
+            .or_else(|| failed(resync.value().get().map(|r| r.map(|_| ()))))
             .map(|e| e.to_string())
     };
     view! {
@@ -293,6 +312,12 @@ pub fn SettingsPage() -> impl IntoView {
                 "Connect the shops SyncStore lists on, and set the markup each platform's prices carry."
             </p>
             {move || failure().map(|message| view! { <ErrorPanel message/> })}
+            {move || resync.value().get().and_then(|r| r.ok()).map(|b| view! {
+                <p class="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" role="status">
+                    {format!("{} listings queued for re-sync. ", b.total_jobs)}
+                    <a class="font-medium underline underline-offset-4" href=format!("/dashboard/batches/{}", b.batch_id)>"Follow the batch"</a>
+                </p>
+            })}
             <Transition fallback=|| view! { <Skeleton rows=6/> }>
                 <ErrorBoundary fallback=|errors| view! {
                     <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
@@ -307,7 +332,7 @@ pub fn SettingsPage() -> impl IntoView {
                             } else {
                                 view! { <div class="mb-4"><ErrorPanel message=n.text/></div> }.into_any()
                             })}
-                            {settings_view(v, disconnect, save)}
+                            {settings_view(v, disconnect, save, resync)}
                         })
                     })}
                 </ErrorBoundary>

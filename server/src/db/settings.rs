@@ -5,6 +5,31 @@ use sea_orm::{ConnectionTrait, DbErr};
 
 use super::sql;
 
+/// Listings on `platform` priced at another markup than `bp`: (product id, …) up to `limit`.
+pub async fn outdated_products<C: ConnectionTrait>(
+    db: &C,
+    platform: Platform,
+    limit: usize,
+) -> Result<Vec<i64>, DbErr> {
+    let bp = crate::db::sync::markup(db, platform).await?.0;
+    let rows = db
+        .query_all_raw(sql(
+            "SELECT m.product_id FROM platform_mappings m JOIN products p ON p.id = m.product_id
+             WHERE m.platform = $1 AND m.external_id IS NOT NULL AND m.final_price IS NOT NULL
+               AND m.final_price <> (p.base_price * $2 + 5000) / 10000
+             ORDER BY m.product_id LIMIT $3",
+            [
+                platform.as_str().into(),
+                i64::from(bp).into(),
+                (limit as i64).into(),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<i64>("", "product_id"))
+        .collect()
+}
+
 /// The markup and how many synced listings were priced at another one (the product price
 /// × markup, half up, as the sync computes it).
 pub async fn markup<C: ConnectionTrait>(

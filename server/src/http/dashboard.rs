@@ -341,6 +341,34 @@ impl Dashboard for DbDashboard {
             .map_err(unexpected)
     }
 
+    async fn resync_outdated(
+        &self,
+        user: CurrentUser,
+        platform: Platform,
+    ) -> Result<BatchCreated, Failure> {
+        owner_only(&user, "markups")?;
+        let stage = crate::rollout::current_stage(&self.0.db)
+            .await
+            .map_err(unexpected)?;
+        let limit = stage.max_batch_products();
+        if limit == 0 {
+            return Err(Failure::Conflict(
+                "the pilot syncs products one at a time: re-sync them from their pages".into(),
+            ));
+        }
+        let ids = crate::db::settings::outdated_products(&self.0.db, platform, limit)
+            .await
+            .map_err(unexpected)?;
+        if ids.is_empty() {
+            return Err(Failure::Conflict(format!(
+                "every {} listing is priced at the current markup",
+                platform.label()
+            )));
+        }
+        self.start_batch(Some(user.id), ids, platform.as_str().to_string())
+            .await
+    }
+
     async fn category_tree(
         &self,
         user: CurrentUser,

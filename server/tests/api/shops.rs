@@ -836,3 +836,64 @@ async fn a_category_chosen_from_the_shops_tree_is_used_by_the_next_create() {
         .unwrap();
     assert_eq!(listed[0]["category_id"], 100_012, "{:#}", listed[0]);
 }
+
+#[tokio::test]
+async fn a_markup_change_queues_the_resync_of_the_listings_it_made_out_of_date() {
+    let (app, _) = app_with_catalog(3).await;
+    let ids = product_ids(&app, 3).await;
+    let batch = start_ok(&app, &ids, "shopee").await;
+    wait_finished(&app, &batch, Duration::from_secs(60)).await;
+    let form = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url(path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // Nothing is out of date yet.
+    let (status, body) = form("/api/fn/resync_outdated", vec![("platform", "shopee")]).await;
+    assert_eq!(status, 409, "{body}");
+
+    let (status, body) = form(
+        "/api/fn/set_markup",
+        vec![("platform", "shopee"), ("percent", "20")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outdated_listings"], 3, "{body}");
+    let operator = crate::rollout::operator(&app).await;
+    let res = operator
+        .post(app.url("/api/fn/resync_outdated"))
+        .form(&[("platform", "shopee")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let (status, body) = form("/api/fn/resync_outdated", vec![("platform", "shopee")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total_jobs"], 3, "{body}");
+    let done = wait_finished(
+        &app,
+        body["batch_id"].as_str().unwrap(),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(done["completed"], 3, "{done:#}");
+    let (_, settings) = form("/api/fn/get_settings", vec![]).await;
+    let shopee = settings["markups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["platform"] == "shopee")
+        .cloned()
+        .unwrap();
+    assert_eq!(shopee["outdated_listings"], 0, "{settings:#}");
+}
