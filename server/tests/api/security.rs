@@ -450,3 +450,76 @@ async fn a_request_still_running_at_sign_out_does_not_bring_the_session_back() {
     let (status, body) = app.get_json("/api/products").await;
     assert_eq!(status, 401, "signed out, yet: {body}");
 }
+
+/// Every server function the router registers (the list comes from the router itself, so a
+/// new one cannot be missed): signed out it is 401, from another site it is 403, and
+/// neither changes anything.
+#[tokio::test]
+async fn every_server_function_refuses_signed_out_and_cross_origin_calls_and_changes_nothing() {
+    let (app, _) = crate::support::app_with_catalog(2).await;
+    let functions: Vec<(reqwest::Method, String)> = syncstore::http::known_routes()
+        .into_iter()
+        .filter(|(_, path)| path.starts_with("/api/fn/"))
+        .map(|(method, path)| {
+            (
+                reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(),
+                path,
+            )
+        })
+        .collect();
+    for expected in [
+        "start_batch",
+        "set_markup",
+        "disconnect_shop",
+        "set_title_override",
+        "retry_dead_letter",
+    ] {
+        assert!(
+            functions.iter().any(|(_, p)| p.ends_with(expected)),
+            "{expected} missing from {functions:?}"
+        );
+    }
+    let state = "SELECT (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM sync_batches)
+        + (SELECT count(*) FROM platform_mappings) + (SELECT count(*) FROM settings)
+        + (SELECT count(*) FROM shop_connections WHERE status = 'connected') AS n";
+    let before = app.count(state).await;
+    // Arguments most functions take, so a refusal is not just a missing argument.
+    let args = [
+        ("id", "1"),
+        ("platform", "shopee"),
+        ("target", "both"),
+        ("percent", "50"),
+        ("title", "Judul Baru Yang Cukup Panjang Untuk TikTok"),
+        ("note", "checked"),
+        ("reason", "test"),
+    ];
+    let anonymous = reqwest::Client::new();
+    let mut posts = 0;
+    for (method, path) in &functions {
+        let res = anonymous
+            .request(method.clone(), app.url(path))
+            .form(&args)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{method} {path} signed out");
+        if method != reqwest::Method::GET {
+            posts += 1;
+            let res = app
+                .client
+                .request(method.clone(), app.url(path))
+                .header("origin", "http://evil.example")
+                .form(&args)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{method} {path} from another site");
+        }
+    }
+    assert!(posts >= 20, "only {posts} state-changing functions found");
+    assert_eq!(
+        app.count(state).await,
+        before,
+        "a refused call changed something"
+    );
+}
