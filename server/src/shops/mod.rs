@@ -184,13 +184,19 @@ impl Shops {
         // Unchanged (the usual case for every process after the first): nothing to write,
         // so processes never re-seal each other's rows.
         if let Some(row) = Self::row(&self.0.db, platform, false).await? {
+            let stored = row.access_token.as_ref().map(|t| self.0.cipher.open(t));
+            if let Some(Err(_)) = stored {
+                // Sealed under a secret this process does not have: overwriting it would
+                // take the shop away from every process that has the right one.
+                tracing::error!(
+                    platform = platform.as_str(),
+                    "the stored shop token was sealed under another SYNCSTORE_SECRET; set SYNCSTORE_PREVIOUS_SECRET"
+                );
+                return Ok(());
+            }
             let same = row.shop_id == shop_id
                 && row.shop_cipher.as_deref() == cipher
-                && row
-                    .access_token
-                    .as_ref()
-                    .and_then(|t| self.0.cipher.open(t).ok())
-                    .is_some_and(|(t, _)| t == token);
+                && matches!(stored, Some(Ok((ref t, _))) if t == token);
             if same || row.source != "environment" || row.status != "connected" {
                 return Ok(());
             }
@@ -290,7 +296,20 @@ impl Shops {
             .into_iter()
             .filter_map(|r| {
                 let platform = Platform::parse(&r.platform)?;
+                // Connected in the database, but this process cannot open its tokens (the
+                // secret changed without SYNCSTORE_PREVIOUS_SECRET): unusable from here, and
+                // said so, rather than shown connected while every job pauses.
+                let unopenable = r.status == "connected"
+                    && [&r.access_token, &r.refresh_token]
+                        .into_iter()
+                        .flatten()
+                        .any(|t| self.0.cipher.open(t).is_err());
+                let mut reason = r.status_reason;
                 let status = match r.status.as_str() {
+                    _ if unopenable => {
+                        reason = Some(cipher::OpenError.to_string());
+                        ShopStatus::Revoked
+                    }
                     "revoked" => ShopStatus::Revoked,
                     "expired" => ShopStatus::Expired,
                     _ if r
@@ -306,7 +325,7 @@ impl Shops {
                     shop_id: r.shop_id,
                     name: r.shop_name,
                     status,
-                    status_reason: r.status_reason,
+                    status_reason: reason,
                     access_token_expires_at: r.access_token_expires_at.map(|t| t.to_rfc3339()),
                     refresh_token_expires_at: r.refresh_token_expires_at.map(|t| t.to_rfc3339()),
                     refreshed_at: r.refreshed_at.map(|t| t.to_rfc3339()),

@@ -443,6 +443,33 @@ async fn a_rotated_secret_with_the_previous_one_configured_keeps_the_shop_connec
     assert!(result.is_ok(), "{result:?}");
     let listed = state.shops.list().await.unwrap();
     assert!(listed.iter().all(|s| s.status.usable()), "{listed:?}");
+
+    // A process given yet another secret, without the previous one, cannot open the
+    // tokens: it says so instead of showing the shop connected, and changes nothing.
+    let mut wrong = rotated.clone();
+    wrong.secret = "a-third-secret-nobody-sealed-anything-with".into();
+    wrong.previous_secret = None;
+    let lost = syncstore::startup::AppState::connect(wrong).await.unwrap();
+    let shopee = lost
+        .shops
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.platform == Platform::Shopee)
+        .unwrap();
+    assert!(!shopee.status.usable(), "{shopee:?}");
+    assert!(shopee
+        .status_reason
+        .unwrap()
+        .contains("SYNCSTORE_PREVIOUS_SECRET"));
+    assert!(state
+        .shops
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .all(|s| s.status.usable()));
 }
 
 /// Half up, in integers: an oracle of its own, not the production formula.
