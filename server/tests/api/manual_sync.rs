@@ -116,6 +116,84 @@ async fn a_product_with_variants_gets_one_model_and_sku_per_variant() {
             "{platform}: {mapped:?}"
         );
     }
+
+    // Read back from each shop: every master variant is its own model / SKU, carrying its
+    // own price (an independent half-up oracle at each platform's markup) and stock.
+    let number = |v: &Value| match v {
+        Value::String(s) => s.parse::<f64>().unwrap(),
+        other => other.as_f64().unwrap(),
+    } as i64;
+    let half_up = |base: i64, bp: i64| (base * bp + 5_000).div_euclid(10_000);
+    let mapped_id = |platform: &str, sku: &str| {
+        product["mappings"][platform]["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["sku"] == sku)
+            .unwrap_or_else(|| panic!("{platform} has no mapping for {sku}"))["external_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let item: u64 = product["mappings"]["shopee"]["external_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let models = app.sandbox.shopee_client().model_list(item).await.unwrap();
+    let models = models["model"].as_array().unwrap();
+    let tiktok_id = product["mappings"]["tiktok"]["external_id"]
+        .as_str()
+        .unwrap();
+    let listed = app
+        .sandbox
+        .tiktok_client()
+        .product(tiktok_id)
+        .await
+        .unwrap();
+    let skus = listed["skus"].as_array().unwrap();
+    assert_eq!(models.len(), variants.len());
+    assert_eq!(skus.len(), variants.len());
+    for v in variants {
+        let (sku, base, stock) = (
+            v["sku"].as_str().unwrap(),
+            v["base_price"].as_i64().unwrap(),
+            v["stock"].as_i64().unwrap(),
+        );
+        let model = models
+            .iter()
+            .find(|m| m["model_sku"] == sku)
+            .unwrap_or_else(|| panic!("no Shopee model for {sku}"));
+        assert_eq!(
+            model["model_id"].to_string(),
+            mapped_id("shopee", sku),
+            "{sku}"
+        );
+        assert_eq!(
+            number(&model["price_info"][0]["original_price"]),
+            half_up(base, 11_500),
+            "{sku}"
+        );
+        assert_eq!(
+            model["stock_info_v2"]["seller_stock"][0]["stock"], stock,
+            "{sku}"
+        );
+        let listed_sku = skus
+            .iter()
+            .find(|s| s["seller_sku"] == sku)
+            .unwrap_or_else(|| panic!("no TikTok SKU for {sku}"));
+        assert_eq!(
+            listed_sku["id"].as_str().unwrap(),
+            mapped_id("tiktok", sku),
+            "{sku}"
+        );
+        assert_eq!(
+            number(&listed_sku["price"]["sale_price"]),
+            half_up(base, 12_000),
+            "{sku}"
+        );
+        assert_eq!(listed_sku["inventory"][0]["quantity"], stock, "{sku}");
+    }
 }
 
 #[tokio::test]
