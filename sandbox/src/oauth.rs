@@ -52,6 +52,8 @@ pub struct OAuth {
     /// The environment's fixed access token stops working once its platform is revoked.
     static_revoked: [bool; 2],
     pub counts: [Counts; 2],
+    /// The next this many refreshes (per platform) fail as a busy server would.
+    failing_refreshes: [u32; 2],
     /// Run-time overrides of the configured lifetimes.
     access_secs: Option<u64>,
     refresh_secs: Option<u64>,
@@ -307,6 +309,15 @@ async fn shopee_token(sb: Sandbox, path: &str, p: Params, body: axum::body::Byte
         }
     } else if let Some(refresh) = body.refresh_token.as_deref() {
         oauth.counts[0].refreshes += 1;
+        if oauth.failing_refreshes[0] > 0 {
+            oauth.failing_refreshes[0] -= 1;
+            return shopee_flat(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error_server",
+                "System error, please try again later.",
+                json!({}),
+            );
+        }
         if let Err(expired) = oauth.use_refresh(Platform::Shopee, refresh) {
             oauth.counts[0].refused_refreshes += 1;
             return match expired {
@@ -383,6 +394,15 @@ async fn tiktok_token(sb: Sandbox, p: Params, refresh: bool) -> Response {
     let oauth = &mut state.oauth;
     if refresh {
         oauth.counts[1].refreshes += 1;
+        if oauth.failing_refreshes[1] > 0 {
+            oauth.failing_refreshes[1] -= 1;
+            let request_id = hex::encode(rand::random::<[u8; 16]>());
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"code": 36_009_003, "message": "Internal error, please retry", "request_id": request_id})),
+            )
+                .into_response();
+        }
         let given = shopee::param(&p, "refresh_token").unwrap_or("");
         if let Err(expired) = oauth.use_refresh(Platform::Tiktok, given) {
             oauth.counts[1].refused_refreshes += 1;
@@ -437,6 +457,16 @@ pub struct OAuthControl {
     /// The fixed tokens from the environment stop working (granted ones keep working).
     #[serde(default)]
     revoke_environment: bool,
+    /// `{"platform": "shopee"|"tiktok"|"all", "count": N}`: the next N refreshes fail with a
+    /// server error (the refresh token is not used up).
+    fail_refreshes: Option<FailRefreshes>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailRefreshes {
+    platform: String,
+    count: u32,
 }
 
 fn platforms(which: &str) -> Vec<Platform> {
@@ -473,6 +503,11 @@ pub async fn control(State(sb): State<Sandbox>, body: axum::body::Bytes) -> Resp
                     *expires = 0;
                 }
             }
+        }
+    }
+    if let Some(f) = &control.fail_refreshes {
+        for p in platforms(&f.platform) {
+            oauth.failing_refreshes[p as usize] = f.count;
         }
     }
     if control.revoke_environment {

@@ -924,3 +924,33 @@ async fn a_markup_change_queues_the_resync_of_the_listings_it_made_out_of_date()
         .unwrap();
     assert_eq!(shopee["outdated_listings"], 0, "{settings:#}");
 }
+
+#[tokio::test]
+async fn a_refresh_that_fails_for_now_keeps_the_shop_connected_and_the_next_one_works() {
+    let (app, _) = app_with_catalog(1).await;
+    connect(&app, "tiktok").await;
+    sandbox_oauth(
+        &app,
+        json!({"expire_access_tokens": "tiktok", "fail_refreshes": {"platform": "tiktok", "count": 1}}),
+    )
+    .await;
+    let id = product_ids(&app, 1).await[0];
+    let (status, body) = app.manual_sync(id, "tiktok").await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "NETWORK_ERROR", "{body}");
+    assert_eq!(
+        shop(&app, "tiktok").await["status"],
+        "connected",
+        "a busy platform is not a lost authorization"
+    );
+    let (status, body) = app.manual_sync(id, "tiktok").await;
+    assert_eq!(status, 200, "{body}");
+    let counts = oauth_counts(&app, "tiktok").await;
+    assert_eq!(
+        (
+            counts["refreshes"].clone(),
+            counts["refused_refreshes"].clone()
+        ),
+        (json!(2), json!(0))
+    );
+}
