@@ -13,6 +13,7 @@ mod m20261129_000007_rollout;
 mod m20261129_000008_sync_snapshots;
 mod m20261201_000009_rollbacks;
 mod m20261201_000010_shop_connections;
+mod m20261201_000011_attribute_defaults;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_sync_snapshots::Migration),
             Box::new(m20261201_000009_rollbacks::Migration),
             Box::new(m20261201_000010_shop_connections::Migration),
+            Box::new(m20261201_000011_attribute_defaults::Migration),
         ]
     }
 }

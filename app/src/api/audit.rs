@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const AUDIT_PER_PAGE: u32 = 50;
 
 /// The actions SyncStore records, with how the page names them.
-pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 14] = [
     ("batch.start", "Batch started"),
     ("batch.cancel", "Batch cancelled"),
     ("dead_letter.retry", "Dead letter retried"),
@@ -22,6 +22,7 @@ pub const AUDIT_ACTIONS: [(&str, &str); 13] = [
     ("settings.markup", "Markup changed"),
     ("product.title_override", "Title override set"),
     ("settings.category", "Category mapping changed"),
+    ("settings.attribute_default", "Attribute default chosen"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -313,6 +313,15 @@ pub mod ssr {
             user: CurrentUser,
             platform: Platform,
         ) -> Result<BatchCreated, Failure>;
+        /// Owner only; answers the mapping of the category (any master mapped to it).
+        async fn set_attribute_default(
+            &self,
+            user: CurrentUser,
+            platform: Platform,
+            category_id: String,
+            attribute_id: String,
+            value: String,
+        ) -> Result<CategoryMapping, Failure>;
         /// Owner only.
         async fn category_tree(
             &self,

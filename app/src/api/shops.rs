@@ -115,7 +115,12 @@ pub struct CategoryOption {
 /// An attribute a category makes mandatory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MandatoryAttribute {
+    pub attribute_id: String,
     pub name: String,
+    /// The values the marketplace offers (id, name), for the owner to choose a default.
+    pub choices: Vec<CategoryOption>,
+    /// The default the owner chose (a value id), used when nothing neutral fills it.
+    pub default: Option<String>,
     /// The value SyncStore fills in because it claims nothing ("Tidak Ada Merek"); `None`
     /// when the seller must supply one (the sync refuses such products until then).
     pub filled_with: Option<String>,
@@ -252,6 +257,36 @@ pub async fn set_category_mapping(
     let user = super::ssr::signed_in()?;
     super::ssr::dashboard()?
         .set_category_mapping(user, platform, master.to_string(), id.to_string())
+        .await
+        .map_err(ServerFnError::from)
+}
+
+/// The owner chooses the value a mandatory attribute gets when SyncStore cannot fill it
+/// without claiming something (Shopee; one of the values the category offers).
+#[server(prefix = "/api/fn", endpoint = "set_attribute_default")]
+pub async fn set_attribute_default(
+    platform: String,
+    category_id: String,
+    attribute_id: String,
+    value: String,
+) -> Result<CategoryMapping, ServerFnError> {
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| super::invalid("choose Shopee or TikTok"))?;
+    let fields = [&category_id, &attribute_id, &value];
+    if fields.iter().any(|f| f.trim().is_empty() || f.len() > 40) {
+        return Err(super::invalid(
+            "choose a category, an attribute and a value",
+        ));
+    }
+    let user = super::ssr::signed_in()?;
+    super::ssr::dashboard()?
+        .set_attribute_default(
+            user,
+            platform,
+            category_id.trim().to_string(),
+            attribute_id.trim().to_string(),
+            value.trim().to_string(),
+        )
         .await
         .map_err(ServerFnError::from)
 }

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     get_category_tree, get_settings, CategoryMapping, CategoryTree, DisconnectShop, MarkupSetting,
-    Platform, ResyncOutdated, SetCategoryMapping, SetMarkup, SettingsView, ShopConnection,
-    ShopStatus,
+    Platform, ResyncOutdated, SetAttributeDefault, SetCategoryMapping, SetMarkup, SettingsView,
+    ShopConnection, ShopStatus,
 };
 use crate::components::layout::DashboardLayout;
 use crate::components::ui::{ErrorPanel, Skeleton, BUTTON, BUTTON_OUTLINE, INPUT};
@@ -139,25 +139,69 @@ fn markup_form(
     }
 }
 
-fn attribute_list(mapping: &CategoryMapping) -> impl IntoView {
+fn attribute_list(
+    platform: Platform,
+    mapping: &CategoryMapping,
+    defaults: ServerAction<SetAttributeDefault>,
+) -> impl IntoView {
+    let category_id = mapping.category_id.clone().unwrap_or_default();
     let items = mapping
         .attributes
         .iter()
         .map(|a| {
-            let (text, tone) = match &a.filled_with {
-                Some(v) => (format!("{}: filled with “{v}”", a.name), "text-neutral-600"),
-                None => (
+            let chosen = a
+                .default
+                .as_ref()
+                .and_then(|d| a.choices.iter().find(|c| &c.id == d))
+                .map(|c| c.path.clone());
+            let (text, tone) = match (&a.filled_with, &chosen) {
+                (Some(v), _) => (format!("{}: filled with “{v}”", a.name), "text-neutral-600"),
+                (None, Some(v)) => (format!("{}: “{v}”, the default you chose", a.name), "text-neutral-600"),
+                (None, None) => (
                     format!("{}: the seller must supply it", a.name),
                     "text-red-700",
                 ),
             };
-            view! { <li class=tone>{text}</li> }
+            // Shopee offers values to choose from; a default lets the sync fill it.
+            let (category_id, attribute_id) = (category_id.clone(), a.attribute_id.clone());
+            let picker = (a.filled_with.is_none() && !a.choices.is_empty()).then(|| {
+                let select_id = format!("default-{}-{}-{}", platform.as_str(), category_id, attribute_id);
+                let label_for = select_id.clone();
+                let label = format!("Default {}", a.name);
+                let options = a
+                    .choices
+                    .iter()
+                    .map(|c| {
+                        let selected = a.default.as_deref() == Some(c.id.as_str());
+                        view! { <option value=c.id.clone() selected=selected>{c.path.clone()}</option> }
+                    })
+                    .collect_view();
+                let unset = a.default.is_none().then(|| view! { <option value="" selected=true>"Choose a value"</option> });
+                view! {
+                    <ActionForm action=defaults attr:class="mt-1 flex items-center gap-2">
+                        <input type="hidden" name="platform" value=platform.as_str()/>
+                        <input type="hidden" name="category_id" value=category_id/>
+                        <input type="hidden" name="attribute_id" value=attribute_id/>
+                        <label class="sr-only" for=label_for>{label}</label>
+                        <select id=select_id name="value" required class=format!("{INPUT} h-8 w-40")>
+                            {unset}
+                            {options}
+                        </select>
+                        <button type="submit" class=BUTTON_OUTLINE>"Use"</button>
+                    </ActionForm>
+                }
+            });
+            view! { <li class=tone>{text}{picker}</li> }
         })
         .collect_view();
     view! { <ul class="text-xs" data-testid="mandatory-attributes">{items}</ul> }
 }
 
-fn category_rows(tree: CategoryTree, save: ServerAction<SetCategoryMapping>) -> impl IntoView {
+fn category_rows(
+    tree: CategoryTree,
+    save: ServerAction<SetCategoryMapping>,
+    defaults: ServerAction<SetAttributeDefault>,
+) -> impl IntoView {
     let platform = tree.platform;
     let options = tree.options;
     tree.mappings
@@ -177,7 +221,7 @@ fn category_rows(tree: CategoryTree, save: ServerAction<SetCategoryMapping>) -> 
             // A mapping to an id the tree no longer has selects nothing, so Save cannot
             // silently move the category to the first leaf.
             let empty_choice = (current.is_none() || unknown).then(|| view! { <option value="" selected=true>"Choose a category"</option> });
-            let attributes = attribute_list(&m);
+            let attributes = attribute_list(platform, &m, defaults);
             let master = m.master_category.clone();
             let stale = m.category_id.clone().unwrap_or_default();
             view! {
@@ -210,8 +254,9 @@ fn category_rows(tree: CategoryTree, save: ServerAction<SetCategoryMapping>) -> 
 #[component]
 fn CategoryMappings(platform: Platform) -> impl IntoView {
     let save = ServerAction::<SetCategoryMapping>::new();
+    let defaults = ServerAction::<SetAttributeDefault>::new();
     let tree = Resource::new(
-        move || save.version().get(),
+        move || (save.version().get(), defaults.version().get()),
         move |_| get_category_tree(platform.as_str().to_string()),
     );
     view! {
@@ -227,12 +272,13 @@ fn CategoryMappings(platform: Platform) -> impl IntoView {
                 }.into_any(),
                 Err(e) => view! { <ErrorPanel message=e.to_string()/> }.into_any(),
             })}
+            {move || defaults.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorPanel message=e.to_string()/> })}
             <Transition fallback=|| view! { <Skeleton rows=3/> }>
                 <ErrorBoundary fallback=|errors| view! {
                     <ErrorPanel message=errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default()/>
                 }>
                     {move || Suspend::new(async move {
-                        tree.await.map(|t| view! { <ul class="mt-2">{category_rows(t, save)}</ul> })
+                        tree.await.map(|t| view! { <ul class="mt-2">{category_rows(t, save, defaults)}</ul> })
                     })}
                 </ErrorBoundary>
             </Transition>

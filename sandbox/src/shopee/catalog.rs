@@ -81,6 +81,10 @@ pub const CATEGORIES: &[Category] = &[
 /// Every leaf category in the sandbox requires a brand attribute ("Merek"), as many
 /// Indonesian categories do; "Tidak Ada Merek" is the honest value for unbranded goods.
 pub const BRAND_ATTRIBUTE_ID: u64 = 100_900;
+/// "Bahan" (material): mandatory in Bawahan, with no value that claims nothing, so the
+/// seller must choose one.
+pub const MATERIAL_ATTRIBUTE_ID: u64 = 100_901;
+pub const MATERIAL_CATEGORY_ID: u64 = 100_012;
 pub const LOGISTICS_CHANNEL_ID: u64 = 80_014;
 pub const DISABLED_CHANNEL_ID: u64 = 80_099;
 pub const BRANDS: &[(u64, &str)] = &[(1_101, "Sandbox Brand")];
@@ -110,9 +114,8 @@ pub fn category_list() -> Value {
 
 pub fn attribute_tree(category_ids: &[u64]) -> Value {
     json!({
-        "list": category_ids.iter().map(|id| json!({
-            "category_id": id,
-            "attribute_tree": [{
+        "list": category_ids.iter().map(|id| {
+            let mut tree = vec![json!({
                 "attribute_id": BRAND_ATTRIBUTE_ID,
                 "mandatory": true,
                 "name": "Merek",
@@ -121,8 +124,21 @@ pub fn attribute_tree(category_ids: &[u64]) -> Value {
                     {"value_id": 2, "name": "Sandbox Brand", "value_unit": ""},
                 ],
                 "attribute_info": {"input_type": 1, "input_validation_type": 0, "format_type": 1, "max_value_count": 1, "support_search_value": false},
-            }],
-        })).collect::<Vec<_>>(),
+            })];
+            if *id == MATERIAL_CATEGORY_ID {
+                tree.push(json!({
+                    "attribute_id": MATERIAL_ATTRIBUTE_ID,
+                    "mandatory": true,
+                    "name": "Bahan",
+                    "attribute_value_list": [
+                        {"value_id": 11, "name": "Katun", "value_unit": ""},
+                        {"value_id": 12, "name": "Denim", "value_unit": ""},
+                    ],
+                    "attribute_info": {"input_type": 1, "input_validation_type": 0, "format_type": 1, "max_value_count": 1, "support_search_value": false},
+                }));
+            }
+            json!({"category_id": id, "attribute_tree": tree})
+        }).collect::<Vec<_>>(),
     })
 }
 

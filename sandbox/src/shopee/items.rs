@@ -233,6 +233,20 @@ fn validate_new_item(state: &ShopeeState, body: &Value) -> Result<(), ShopeeErro
             "Mandatory attribute Merek is missing.",
         ));
     }
+    let has_material = body["attribute_list"].as_array().is_some_and(|attrs| {
+        attrs.iter().any(|a| {
+            a["attribute_id"].as_u64() == Some(catalog::MATERIAL_ATTRIBUTE_ID)
+                && a["attribute_value_list"][0]["value_id"]
+                    .as_u64()
+                    .is_some_and(|v| v == 11 || v == 12)
+        })
+    });
+    if body["category_id"].as_u64() == Some(catalog::MATERIAL_CATEGORY_ID) && !has_material {
+        return Err(ShopeeError::new(
+            "error_less_required_attribute",
+            "Mandatory attribute Bahan is missing.",
+        ));
+    }
     let logistics = body["logistic_info"]
         .as_array()
         .filter(|l| !l.is_empty())

@@ -72,3 +72,44 @@ pub async fn set_markup<C: ConnectionTrait>(
     .await
     .map(|_| ())
 }
+
+/// The owner's default values for a category's mandatory attributes: attribute id → value
+/// (a value id from the attribute's list).
+pub async fn attribute_defaults<C: ConnectionTrait>(
+    db: &C,
+    platform: Platform,
+    category_id: &str,
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    let rows = db
+        .query_all_raw(sql(
+            "SELECT attribute_id, value FROM category_attribute_defaults
+             WHERE platform = $1 AND category_id = $2",
+            [platform.as_str().into(), category_id.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "attribute_id")?, r.try_get("", "value")?)))
+        .collect()
+}
+
+pub async fn set_attribute_default<C: ConnectionTrait>(
+    db: &C,
+    platform: Platform,
+    category_id: &str,
+    attribute_id: &str,
+    value: &str,
+) -> Result<(), DbErr> {
+    db.execute_raw(sql(
+        "INSERT INTO category_attribute_defaults (platform, category_id, attribute_id, value)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (platform, category_id, attribute_id) DO UPDATE SET value = EXCLUDED.value",
+        [
+            platform.as_str().into(),
+            category_id.into(),
+            attribute_id.into(),
+            value.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}

@@ -369,6 +369,43 @@ impl Dashboard for DbDashboard {
             .await
     }
 
+    async fn set_attribute_default(
+        &self,
+        user: CurrentUser,
+        platform: Platform,
+        category_id: String,
+        attribute_id: String,
+        value: String,
+    ) -> Result<app::api::CategoryMapping, Failure> {
+        use crate::shops::categories::{self, MappingRejected};
+        owner_only(&user, "category mappings")?;
+        categories::set_default(&self.0.sync, platform, &category_id, &attribute_id, &value)
+            .await
+            .map_err(|e| match e {
+                MappingRejected::Sync(s) => sync_failure(s),
+                MappingRejected::Db(d) => unexpected(d),
+                other => Failure::Invalid(other.to_string()),
+            })?;
+        crate::db::audit::record(
+            &self.0.db,
+            Some(user.id),
+            "settings.attribute_default",
+            serde_json::json!({"platform": platform.as_str(), "category_id": category_id,
+                "attribute_id": attribute_id, "value": value}),
+        )
+        .await
+        .map_err(unexpected)?;
+        let attributes = categories::mandatory_attributes(&self.0.sync, platform, &category_id)
+            .await
+            .map_err(sync_failure)?;
+        Ok(app::api::CategoryMapping {
+            master_category: String::new(),
+            category_id: Some(category_id),
+            path: None,
+            attributes,
+        })
+    }
+
     async fn category_tree(
         &self,
         user: CurrentUser,
@@ -395,9 +432,9 @@ impl Dashboard for DbDashboard {
         let mapping = crate::shops::categories::set(&self.0.sync, platform, &master, &category_id)
             .await
             .map_err(|e| match e {
-                MappingRejected::UnknownMaster(_) | MappingRejected::NotALeaf(_) => {
-                    Failure::Invalid(e.to_string())
-                }
+                MappingRejected::UnknownMaster(_)
+                | MappingRejected::NotALeaf(_)
+                | MappingRejected::Unsupported(_) => Failure::Invalid(e.to_string()),
                 MappingRejected::Sync(s) => sync_failure(s),
                 MappingRejected::Db(d) => unexpected(d),
             })?;

@@ -121,6 +121,19 @@ pub async fn mandatory_attributes(
                 .then(|| name.to_string())
         })
     };
+    let defaults =
+        crate::db::settings::attribute_defaults(sync.db(), platform, category_id).await?;
+    let choices = |values: &Value| -> Vec<CategoryOption> {
+        values
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| CategoryOption {
+                id: text(&v["value_id"]),
+                path: v["name"].as_str().unwrap_or("").to_string(),
+            })
+            .collect()
+    };
     let attrs = match platform {
         Platform::Shopee => {
             let tree = sync
@@ -140,8 +153,11 @@ pub async fn mandatory_attributes(
                 .flatten()
                 .filter(|a| a["mandatory"] == Value::Bool(true))
                 .map(|a| MandatoryAttribute {
+                    attribute_id: text(&a["attribute_id"]),
                     name: a["name"].as_str().unwrap_or("?").to_string(),
                     filled_with: neutral(&a["attribute_value_list"], "name"),
+                    choices: choices(&a["attribute_value_list"]),
+                    default: defaults.get(&text(&a["attribute_id"])).cloned(),
                 })
                 .collect()
         }
@@ -160,8 +176,11 @@ pub async fn mandatory_attributes(
                 // The TikTok sync sends no product attributes: a required one is the
                 // seller's to supply, whatever values it offers.
                 .map(|a| MandatoryAttribute {
+                    attribute_id: text(&a["id"]),
                     name: a["name"].as_str().unwrap_or("?").to_string(),
                     filled_with: None,
+                    choices: Vec::new(),
+                    default: None,
                 })
                 .collect()
         }
@@ -220,6 +239,8 @@ pub enum MappingRejected {
     UnknownMaster(String),
     #[error("{0:?} is not a leaf category of the connected shop's tree")]
     NotALeaf(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error(transparent)]
@@ -267,4 +288,39 @@ pub async fn set(
         path: Some(leaf.path),
         attributes,
     })
+}
+
+/// Stores the owner's default for one mandatory Shopee attribute: the value must be one
+/// the category offers now.
+pub async fn set_default(
+    sync: &SyncService,
+    platform: Platform,
+    category_id: &str,
+    attribute_id: &str,
+    value: &str,
+) -> Result<(), MappingRejected> {
+    if platform != Platform::Shopee {
+        return Err(MappingRejected::Unsupported(
+            "the TikTok Shop sync sends no product attributes yet".into(),
+        ));
+    }
+    let attrs = mandatory_attributes(sync, platform, category_id).await?;
+    let offered = attrs
+        .iter()
+        .find(|a| a.attribute_id == attribute_id)
+        .is_some_and(|a| a.choices.iter().any(|c| c.id == value));
+    if !offered {
+        return Err(MappingRejected::Unsupported(format!(
+            "{value:?} is not a value of a mandatory attribute {attribute_id:?} of category {category_id:?}"
+        )));
+    }
+    crate::db::settings::set_attribute_default(
+        sync.db(),
+        platform,
+        category_id,
+        attribute_id,
+        value,
+    )
+    .await?;
+    Ok(())
 }

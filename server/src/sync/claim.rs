@@ -29,6 +29,10 @@ pub struct SyncClaim {
 }
 
 impl SyncClaim {
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     /// Takes the claim, waiting up to `wait` for the current holder to finish or lapse.
     pub async fn acquire(
         db: &DatabaseConnection,

@@ -30,9 +30,16 @@ pub async fn title_limits(client: &ShopeeClient, category: &str) -> Result<Title
     })
 }
 
-/// Mandatory attributes filled only with values that claim nothing: a brand attribute
-/// gets its "no brand" value. Anything else is a product the seller must complete.
-async fn attributes(client: &ShopeeClient, category: &str) -> Result<Value, SyncError> {
+/// Mandatory attributes filled only with values that claim nothing (a brand attribute gets
+/// its "no brand" value) or with the default the owner chose for the category on the
+/// settings page. Anything else is a product the seller must complete.
+async fn attributes(
+    db: &sea_orm::DatabaseConnection,
+    client: &ShopeeClient,
+    category: &str,
+) -> Result<Value, SyncError> {
+    let defaults =
+        crate::db::settings::attribute_defaults(db, app::api::Platform::Shopee, category).await?;
     let tree = client
         .get(
             "product/get_attribute_tree",
@@ -59,11 +66,15 @@ async fn attributes(client: &ShopeeClient, category: &str) -> Result<Value, Sync
                 let name = v["name"].as_str().unwrap_or_default().to_lowercase();
                 name == "tidak ada merek" || name == "no brand" || name == "nobrand"
             });
-        match no_brand {
-            Some(v) => out.push(json!({"attribute_id": attr["attribute_id"], "attribute_value_list": [{"value_id": v["value_id"]}]})),
-            None => {
+        let chosen = defaults
+            .get(&attr["attribute_id"].to_string())
+            .and_then(|v| v.parse::<u64>().ok());
+        match (no_brand, chosen) {
+            (Some(v), _) => out.push(json!({"attribute_id": attr["attribute_id"], "attribute_value_list": [{"value_id": v["value_id"]}]})),
+            (None, Some(value_id)) => out.push(json!({"attribute_id": attr["attribute_id"], "attribute_value_list": [{"value_id": value_id}]})),
+            (None, None) => {
                 return Err(SyncError::InvalidProduct(format!(
-                    "Shopee requires the attribute {:?} for this category and the master catalog has no value for it",
+                    "Shopee requires the attribute {:?} for this category and the master catalog has no value for it: choose a default in Settings → Category mappings",
                     attr["name"].as_str().unwrap_or("?")
                 )))
             }
@@ -164,7 +175,7 @@ pub async fn push(
                 "image": {"image_id_list": images},
                 "logistic_info": logistics(client).await?,
                 "seller_stock": [{"stock": product.stock}],
-                "attribute_list": attributes(client, category).await?,
+                "attribute_list": attributes(service.db(), client, category).await?,
                 "brand": {"brand_id": 0, "original_brand_name": "NoBrand"},
                 "condition": "NEW",
                 "item_status": "NORMAL",
@@ -280,7 +291,7 @@ pub(super) async fn update_item(
     let category_id = category.parse::<u64>().unwrap_or(0);
     if base["category_id"].as_u64() != Some(category_id) {
         update["category_id"] = json!(category_id);
-        update["attribute_list"] = attributes(client, category).await?;
+        update["attribute_list"] = attributes(claim.db(), client, category).await?;
     }
     let listed_images: Vec<&str> = base["image"]["image_id_list"]
         .as_array()

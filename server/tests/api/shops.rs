@@ -845,9 +845,53 @@ async fn a_category_chosen_from_the_shops_tree_is_used_by_the_next_create() {
             .await,
         1
     );
+    // Bawahan also requires "Bahan", which nothing neutral fills: the seller must choose.
+    let bahan = body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Bahan")
+        .cloned()
+        .unwrap_or_else(|| panic!("{body:#}"));
+    assert_eq!(bahan["filled_with"], Value::Null);
+    assert_eq!(bahan["choices"][1]["path"], "Denim");
     let id = app
         .count("SELECT id AS n FROM products WHERE category = 'Fashion' ORDER BY id LIMIT 1")
         .await;
+    let (status, sync) = app.manual_sync(id, "shopee").await;
+    assert_eq!(status, 422, "{sync}");
+    assert!(sync.to_string().contains("Bahan"), "{sync}");
+    for (platform, value) in [("shopee", "99"), ("tiktok", "12")] {
+        let (status, body) = post(
+            "/api/fn/set_attribute_default",
+            vec![
+                ("platform", platform),
+                ("category_id", "100012"),
+                ("attribute_id", "100901"),
+                ("value", value),
+            ],
+        )
+        .await;
+        assert_eq!(status, 400, "{platform} {value}: {body}");
+    }
+    let (status, body) = post(
+        "/api/fn/set_attribute_default",
+        vec![
+            ("platform", "shopee"),
+            ("category_id", "100012"),
+            ("attribute_id", "100901"),
+            ("value", "12"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'settings.attribute_default'"
+        )
+        .await,
+        1
+    );
     let (status, sync) = app.manual_sync(id, "shopee").await;
     assert_eq!(status, 200, "{sync}");
     let item: u64 = sync["data"]["results"][0]["external_id"]
@@ -862,6 +906,14 @@ async fn a_category_chosen_from_the_shops_tree_is_used_by_the_next_create() {
         .await
         .unwrap();
     assert_eq!(listed[0]["category_id"], 100_012, "{:#}", listed[0]);
+    let material = listed[0]["attribute_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["attribute_id"] == 100_901)
+        .cloned()
+        .unwrap_or_else(|| panic!("{:#}", listed[0]));
+    assert_eq!(material["attribute_value_list"][0]["value_id"], 12);
 }
 
 #[tokio::test]
