@@ -377,15 +377,12 @@ impl Dashboard for DbDashboard {
         attribute_id: String,
         value: String,
     ) -> Result<app::api::CategoryMapping, Failure> {
-        use crate::shops::categories::{self, MappingRejected};
+        use crate::shops::categories;
         owner_only(&user, "category mappings")?;
-        categories::set_default(&self.0.sync, platform, &category_id, &attribute_id, &value)
-            .await
-            .map_err(|e| match e {
-                MappingRejected::Sync(s) => sync_failure(s),
-                MappingRejected::Db(d) => unexpected(d),
-                other => Failure::Invalid(other.to_string()),
-            })?;
+        let attributes =
+            categories::set_default(&self.0.sync, platform, &category_id, &attribute_id, &value)
+                .await
+                .map_err(mapping_failure)?;
         crate::db::audit::record(
             &self.0.db,
             Some(user.id),
@@ -395,9 +392,6 @@ impl Dashboard for DbDashboard {
         )
         .await
         .map_err(unexpected)?;
-        let attributes = categories::mandatory_attributes(&self.0.sync, platform, &category_id)
-            .await
-            .map_err(sync_failure)?;
         Ok(app::api::CategoryMapping {
             master_category: String::new(),
             category_id: Some(category_id),
@@ -424,20 +418,13 @@ impl Dashboard for DbDashboard {
         master: String,
         category_id: String,
     ) -> Result<app::api::CategoryMapping, Failure> {
-        use crate::shops::categories::MappingRejected;
         owner_only(&user, "category mappings")?;
         let before = crate::db::sync::category_for(&self.0.db, platform, &master)
             .await
             .map_err(unexpected)?;
         let mapping = crate::shops::categories::set(&self.0.sync, platform, &master, &category_id)
             .await
-            .map_err(|e| match e {
-                MappingRejected::UnknownMaster(_)
-                | MappingRejected::NotALeaf(_)
-                | MappingRejected::Unsupported(_) => Failure::Invalid(e.to_string()),
-                MappingRejected::Sync(s) => sync_failure(s),
-                MappingRejected::Db(d) => unexpected(d),
-            })?;
+            .map_err(mapping_failure)?;
         crate::db::audit::record(
             &self.0.db,
             Some(user.id),
@@ -498,6 +485,17 @@ impl DbDashboard {
         .await
         .map_err(unexpected)?;
         Ok(stored)
+    }
+}
+
+/// A category mapping or attribute default refused: the owner's choice is a 400, the
+/// marketplace's or our database's failure is what it is.
+fn mapping_failure(e: crate::shops::categories::MappingRejected) -> Failure {
+    use crate::shops::categories::MappingRejected;
+    match e {
+        MappingRejected::Sync(s) => sync_failure(s),
+        MappingRejected::Db(d) => unexpected(d),
+        other => Failure::Invalid(other.to_string()),
     }
 }
 

@@ -38,22 +38,35 @@ fn to_settings(state: &AppState, key: &str, message: &str) -> Response {
     .into_response()
 }
 
+/// The signed-in owner and the platform of a connect request; anyone else is sent to sign
+/// in or refused.
+fn owner_connecting(
+    user: Option<Extension<CurrentUser>>,
+    platform: &str,
+) -> Result<(CurrentUser, Platform), Box<Response>> {
+    let Some(Extension(user)) = user else {
+        return Err(Box::new(
+            Redirect::to(&format!("/login?next={}", urlencoding::encode(SETTINGS))).into_response(),
+        ));
+    };
+    if user.role != Role::Owner {
+        return Err(Box::new(
+            AppError::Forbidden("only the owner connects shops".into()).into_response(),
+        ));
+    }
+    let platform = platform_of(platform).map_err(|e| Box::new(e.into_response()))?;
+    Ok((user, platform))
+}
+
 /// The owner starts connecting a shop: off to the platform's authorization page.
 pub async fn start(
     State(state): State<AppState>,
     user: Option<Extension<CurrentUser>>,
     Path(platform): Path<String>,
 ) -> Response {
-    let Some(Extension(user)) = user else {
-        return Redirect::to(&format!("/login?next={}", urlencoding::encode(SETTINGS)))
-            .into_response();
-    };
-    if user.role != Role::Owner {
-        return AppError::Forbidden("only the owner connects shops".into()).into_response();
-    }
-    let platform = match platform_of(&platform) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
+    let (user, platform) = match owner_connecting(user, &platform) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     match oauth::start(
         &state.shops,
@@ -77,16 +90,9 @@ pub async fn callback(
     Path(platform): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(Extension(user)) = user else {
-        return Redirect::to(&format!("/login?next={}", urlencoding::encode(SETTINGS)))
-            .into_response();
-    };
-    if user.role != Role::Owner {
-        return AppError::Forbidden("only the owner connects shops".into()).into_response();
-    }
-    let platform = match platform_of(&platform) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
+    let (user, platform) = match owner_connecting(user, &platform) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     match oauth::finish(
         &state.shops,

@@ -290,30 +290,30 @@ pub async fn set(
     })
 }
 
-/// Stores the owner's default for one mandatory Shopee attribute: the value must be one
-/// the category offers now.
+/// Stores the owner's default for one mandatory Shopee attribute (the value must be one
+/// the category offers now); answers the category's mandatory attributes with it.
 pub async fn set_default(
     sync: &SyncService,
     platform: Platform,
     category_id: &str,
     attribute_id: &str,
     value: &str,
-) -> Result<(), MappingRejected> {
+) -> Result<Vec<MandatoryAttribute>, MappingRejected> {
     if platform != Platform::Shopee {
         return Err(MappingRejected::Unsupported(
             "the TikTok Shop sync sends no product attributes yet".into(),
         ));
     }
-    let attrs = mandatory_attributes(sync, platform, category_id).await?;
-    let offered = attrs
-        .iter()
-        .find(|a| a.attribute_id == attribute_id)
-        .is_some_and(|a| a.choices.iter().any(|c| c.id == value));
-    if !offered {
+    let mut attrs = mandatory_attributes(sync, platform, category_id).await?;
+    let Some(attr) = attrs
+        .iter_mut()
+        .find(|a| a.attribute_id == attribute_id && a.choices.iter().any(|c| c.id == value))
+    else {
         return Err(MappingRejected::Unsupported(format!(
             "{value:?} is not a value of a mandatory attribute {attribute_id:?} of category {category_id:?}"
         )));
-    }
+    };
+    attr.default = Some(value.to_string());
     crate::db::settings::set_attribute_default(
         sync.db(),
         platform,
@@ -322,5 +322,5 @@ pub async fn set_default(
         value,
     )
     .await?;
-    Ok(())
+    Ok(attrs)
 }

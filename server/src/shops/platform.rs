@@ -138,7 +138,7 @@ fn secret(text: &str) -> String {
 }
 
 /// Reads a token answer's body, or says why it could not be read.
-async fn body(
+async fn read_answer(
     platform: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Result<(StatusCode, Value), AuthFailure> {
@@ -188,7 +188,8 @@ impl ShopeeApp {
         path: &str,
         body: Value,
     ) -> Result<Grant, AuthFailure> {
-        let (status, answer) = body_of(http.post(self.public_url(path)).json(&body)).await?;
+        let (status, answer) =
+            read_answer("Shopee", http.post(self.public_url(path)).json(&body)).await?;
         let error = answer["error"].as_str().unwrap_or("");
         if error.is_empty() && status.is_success() {
             let (Some(access), Some(refresh)) = (
@@ -280,10 +281,6 @@ impl ShopeeApp {
     }
 }
 
-async fn body_of(request: reqwest::RequestBuilder) -> Result<(StatusCode, Value), AuthFailure> {
-    body("Shopee", request).await
-}
-
 impl TiktokApp {
     /// The seller authorization page; `redirect` is also registered in Partner Center.
     pub fn authorize_url(&self, state: &str, redirect: &str) -> String {
@@ -317,7 +314,7 @@ impl TiktokApp {
             urlencoding::encode(&self.app_secret),
             urlencoding::encode(value),
         );
-        let (status, answer) = body("TikTok Shop", http.get(url)).await?;
+        let (status, answer) = read_answer("TikTok Shop", http.get(url)).await?;
         let code = answer["code"].as_i64().unwrap_or(-1);
         let data = &answer["data"];
         if code == 0 && status.is_success() {
