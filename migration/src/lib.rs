@@ -14,6 +14,7 @@ mod m20261129_000008_sync_snapshots;
 mod m20261201_000009_rollbacks;
 mod m20261201_000010_shop_connections;
 mod m20261201_000011_attribute_defaults;
+mod m20261201_000012_sync_log_workers;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_rollbacks::Migration),
             Box::new(m20261201_000010_shop_connections::Migration),
             Box::new(m20261201_000011_attribute_defaults::Migration),
+            Box::new(m20261201_000012_sync_log_workers::Migration),
         ]
     }
 }

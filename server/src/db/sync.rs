@@ -202,6 +202,7 @@ pub struct SyncLog<'a> {
     pub attempt: i32,
     pub job_id: Option<&'a str>,
     pub batch_id: Option<&'a str>,
+    pub worker_id: Option<&'a str>,
     pub duration_ms: i32,
 }
 
@@ -209,8 +210,8 @@ pub async fn insert_log(db: &DatabaseConnection, log: SyncLog<'_>) -> Result<i64
     let row = db
         .query_one_raw(sql(
             "INSERT INTO sync_logs (product_id, platform, status, request_payload, response_payload, error_code,
-                error_message, attempt, job_id, batch_id, duration_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                error_message, attempt, job_id, batch_id, duration_ms, worker_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
             [
                 log.product_id.into(),
                 log.platform.as_str().into(),
@@ -223,6 +224,7 @@ pub async fn insert_log(db: &DatabaseConnection, log: SyncLog<'_>) -> Result<i64
                 log.job_id.map(str::to_string).into(),
                 log.batch_id.map(str::to_string).into(),
                 log.duration_ms.into(),
+                log.worker_id.map(str::to_string).into(),
             ],
         ))
         .await?

@@ -3,9 +3,19 @@
 //! spaced evenly whatever the number of workers and the queue never provokes a
 //! platform's own limit by itself.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use fred::prelude::*;
+
+/// How long a reservation may take before Redis counts as unreachable. Commands sent while
+/// Redis reconnects wait for it; a call to a shop must not.
+const REDIS_ANSWERS_WITHIN: Duration = Duration::from_millis(500);
+
+/// Each shop's next free send time in this process, for while Redis cannot share it: every
+/// client of a shop in the process takes turns on the same entry.
+static LOCAL_TURNS: LazyLock<Mutex<HashMap<String, Instant>>> = LazyLock::new(Mutex::default);
 
 /// Reserves the next free slot and answers how many microseconds to wait for it. Redis's
 /// own clock is used so that processes on different machines agree.
@@ -38,21 +48,70 @@ impl RateLimiter {
 
     /// Waits until this caller may send one request.
     pub async fn wait_turn(&self) {
-        let wait_us: Result<i64, _> = self
-            .redis
-            .eval(RESERVE, vec![self.key.clone()], vec![self.interval_us])
-            .await;
-        let wait = match wait_us {
-            Ok(us) => Duration::from_micros(us.max(0) as u64),
-            Err(e) => {
-                // Without Redis the limit cannot be shared; pacing this caller alone at the
-                // configured rate is the safest guess.
+        let reserved = tokio::time::timeout(
+            REDIS_ANSWERS_WITHIN,
+            self.redis.eval::<i64, _, _, _>(
+                RESERVE,
+                vec![self.key.clone()],
+                vec![self.interval_us],
+            ),
+        )
+        .await;
+        let wait = match reserved {
+            Ok(Ok(us)) => Duration::from_micros(us.max(0) as u64),
+            // Without Redis the limit cannot be shared; this process paces itself alone at
+            // the configured rate, the safest guess.
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "rate limiter unavailable; pacing locally");
-                Duration::from_micros(self.interval_us as u64)
+                self.local_turn(Instant::now())
+            }
+            Err(_) => {
+                tracing::warn!("rate limiter did not answer; pacing locally");
+                self.local_turn(Instant::now())
             }
         };
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The same reservation as the Redis script, on this process's own clock.
+    fn local_turn(&self, now: Instant) -> Duration {
+        let mut turns = LOCAL_TURNS.lock().unwrap_or_else(|p| p.into_inner());
+        let next = turns.entry(self.key.clone()).or_insert(now);
+        let at = (*next).max(now);
+        *next = at + Duration::from_micros(self.interval_us as u64);
+        at - now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_turns_space_every_caller_of_a_shop_in_the_process() {
+        // Never connected: only the local pacing is exercised.
+        let pool = Builder::default_centralized().build_pool(1).unwrap();
+        let a = RateLimiter::new(pool.clone(), "unit:ratelimit:a".into(), 10);
+        let b = RateLimiter::new(pool, "unit:ratelimit:a".into(), 10);
+        let now = Instant::now();
+        let waits: Vec<Duration> = [&a, &b, &a, &b].iter().map(|l| l.local_turn(now)).collect();
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(
+            ms,
+            vec![0, 100, 200, 300],
+            "two clients of one shop share its pace"
+        );
+        let other = RateLimiter::new(
+            Builder::default_centralized().build_pool(1).unwrap(),
+            "unit:ratelimit:b".into(),
+            10,
+        );
+        assert_eq!(
+            other.local_turn(now),
+            Duration::ZERO,
+            "another shop has its own"
+        );
     }
 }

@@ -234,6 +234,7 @@ impl Worker {
             job_id: Some(job.id.clone()),
             batch_id: Some(job.batch_id.clone()),
             attempt: job.attempts,
+            worker_id: Some(self.id.clone()),
         };
         let started = Instant::now();
         let run = self.handler.run(job, &ctx);

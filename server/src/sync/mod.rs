@@ -93,6 +93,8 @@ pub struct AttemptContext {
     pub job_id: Option<String>,
     pub batch_id: Option<String>,
     pub attempt: i32,
+    /// The queue worker running the attempt; `None` for a manual sync.
+    pub worker_id: Option<String>,
 }
 
 /// What SyncStore intends a platform to show; its hash decides whether to push again.
@@ -277,6 +279,7 @@ impl SyncService {
                 attempt: ctx.attempt.max(1),
                 job_id: ctx.job_id.as_deref(),
                 batch_id: ctx.batch_id.as_deref(),
+                worker_id: ctx.worker_id.as_deref(),
                 duration_ms,
             },
         )

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{app_with_catalog, assert_error, spawn_app_with, TestApp};
+use syncstore::db::users;
+
+use crate::support::{app_with_catalog, assert_error, spawn_app_with, TestApp, OWNER_EMAIL};
 
 pub(crate) async fn start(app: &TestApp, body: Value) -> (u16, Value) {
     let res = app
@@ -299,26 +301,51 @@ async fn an_invalid_product_fails_at_once_and_can_be_retried_or_discarded_from_t
     let dead = syncstore::db::batches::dead_letters(&app.db).await.unwrap();
     assert_eq!(dead.len(), 2);
 
-    // Fixed in the catalog, retried from the dead-letter queue: it syncs.
+    // Fixed in the catalog, retried from the dead-letter page's server function: it syncs.
     app.import(&syncstore::catalog::demo::demo_catalog(1, &app.base))
         .await;
-    let state = app.state().await;
-    assert!(state.queue.retry_dead(&dead[0].job_id, None).await.unwrap());
+    let retry = |job: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(app.url("/api/fn/retry_dead_letter"))
+                .form(&[("job_id", job.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (code, body) = retry(dead[0].job_id.clone()).await;
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = retry(dead[0].job_id.clone()).await;
+    assert_eq!(code, 409, "only dead jobs are retried: {body}");
     assert!(
-        !state.queue.retry_dead(&dead[0].job_id, None).await.unwrap(),
-        "only dead jobs are retried"
+        body.contains("no longer in the dead-letter queue"),
+        "{body}"
     );
-    assert!(state
-        .queue
-        .discard_dead(&dead[1].job_id, None, "listed by hand on this platform")
+    discard_dead_letter(&app, &dead[1].job_id, "listed by hand on this platform").await;
+    let owner = users::find_by_email(&app.db, OWNER_EMAIL)
         .await
-        .unwrap());
+        .unwrap()
+        .unwrap()
+        .id;
     let audited = count(
         &app,
-        "SELECT count(*) AS n FROM audit_log WHERE action IN ('dead_letter.retry', 'dead_letter.discard')",
+        &format!(
+            "SELECT count(*) AS n FROM audit_log WHERE user_id = {owner}
+               AND ((action = 'dead_letter.retry' AND detail->>'job_id' = '{}')
+                 OR (action = 'dead_letter.discard' AND detail->>'job_id' = '{}'
+                     AND detail->>'reason' = 'listed by hand on this platform'))",
+            dead[0].job_id, dead[1].job_id
+        ),
     )
     .await;
-    assert_eq!(audited, 2, "both decisions are in the audit log");
+    assert_eq!(
+        audited, 2,
+        "both decisions are in the audit log with the owner"
+    );
     let body = wait_finished(&app, &batch, Duration::from_secs(30)).await;
     let mut states: Vec<String> = job_states(&body).into_iter().map(|j| j.0).collect();
     states.sort();

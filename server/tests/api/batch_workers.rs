@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use crate::batch::{
     assert_listings, count, job_states, product_ids, start_ok, status, wait_finished,
 };
-use crate::support::{app_with_catalog, spawn_app_with_options, AppOptions, TestApp};
+use crate::support::{
+    app_with_catalog, spawn_app_with_options, AppOptions, DbRelay, PrivateRedis, TestApp,
+};
 
 /// A catalog on an app without an in-process worker.
 async fn app_for_workers(count: usize) -> (TestApp, Vec<i64>) {
@@ -27,12 +29,49 @@ async fn app_for_workers_with(count: usize, sandbox_qps: Option<u32>) -> (TestAp
     (app, ids)
 }
 
+/// The `worker_id` pattern of a worker process (`{host}-{pid}-{tag}`).
+fn of_worker(pid: u32) -> String {
+    format!("'%-{pid}-%'")
+}
+
+/// How many of the batch's logged attempts the worker process made.
+async fn attempts_by(app: &TestApp, batch: &str, pid: u32) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT count(*) AS n FROM sync_logs WHERE batch_id = '{batch}' AND worker_id LIKE {}",
+            of_worker(pid)
+        ),
+    )
+    .await
+}
+
+/// The jobs Postgres says the worker process is running.
+async fn held_by(app: &TestApp, pid: u32) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.db
+        .query_all_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            format!(
+                "SELECT id FROM sync_jobs WHERE state = 'active' AND worker_id LIKE {}",
+                of_worker(pid)
+            ),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "id").unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn two_worker_processes_share_a_batch_and_run_each_job_once() {
     let (app, ids) = app_for_workers(8).await;
+    // Slow enough answers that neither process can run the whole batch alone.
+    app.sandbox.latency(50).await;
     let batch = start_ok(&app, &ids, "both").await;
-    let _a = app.worker_process(3);
-    let _b = app.worker_process(3);
+    let a = app.worker_process(3);
+    let b = app.worker_process(3);
     let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
     assert!(job_states(&body)
@@ -44,34 +83,203 @@ async fn two_worker_processes_share_a_batch_and_run_each_job_once() {
     )
     .await;
     assert_eq!(runs, 16, "each job ran exactly once");
+    let (by_a, by_b) = (
+        attempts_by(&app, &batch, a.id().unwrap()).await,
+        attempts_by(&app, &batch, b.id().unwrap()).await,
+    );
+    assert!(
+        by_a > 0 && by_b > 0,
+        "both processes ran jobs: {by_a} and {by_b}"
+    );
+    assert_eq!(by_a + by_b, 16);
     assert_listings(&app, 8).await;
 }
 
 #[tokio::test]
-async fn a_worker_killed_mid_batch_loses_no_job_and_duplicates_no_listing() {
-    let (app, ids) = app_for_workers(10).await;
-    // Slow answers keep jobs in flight when the worker dies.
+async fn workers_killed_at_growing_delays_during_creates_lose_no_job_and_list_each_product_once() {
+    let (app, ids) = app_for_workers(8).await;
+    // Slow answers: a create takes several calls, so each kill lands somewhere inside one.
     app.sandbox.latency(150).await;
     let batch = start_ok(&app, &ids, "both").await;
-    let mut doomed = app.worker_process(4);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let body = status(&app, &batch).await;
-        if body["completed"].as_i64().unwrap() >= 2 && body["active"].as_i64().unwrap() >= 1 {
-            break;
-        }
+    let mut cut = Vec::new();
+    for delay in [0, 350, 900] {
+        let mut doomed = app.worker_process(2);
+        let pid = doomed.id().unwrap();
+        app.eventually(
+            "the worker to hold a job",
+            Duration::from_secs(60),
+            || async { (!held_by(&app, pid).await.is_empty()).then_some(()) },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        doomed.start_kill().unwrap(); // SIGKILL: no chance to hand anything back
+        doomed.wait().await.unwrap();
+        let held = held_by(&app, pid).await;
         assert!(
-            Instant::now() < deadline,
-            "the worker never got going: {body:#}"
+            !held.is_empty(),
+            "the worker killed after {delay} ms held no job"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        cut.extend(held);
     }
-    doomed.start_kill().unwrap(); // SIGKILL: no chance to hand anything back
-    doomed.wait().await.unwrap();
-    let _successor = app.worker_process(4);
+    let _survivor = app.worker_process(4);
+    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
+    assert_eq!(body["failed"], 0, "{body:#}");
+    // docs/queue.md: a job cut by a dead worker goes back without counting that attempt.
+    let uncounted = count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM sync_jobs WHERE batch_id = '{batch}'
+               AND state = 'completed' AND attempts = 1"
+        ),
+    )
+    .await;
+    assert_eq!(
+        uncounted, 16,
+        "every job completed on its first counted attempt"
+    );
+    let list = cut
+        .iter()
+        .map(|j| format!("'{j}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let recovered = count(
+        &app,
+        &format!("SELECT count(*) AS n FROM sync_jobs WHERE id IN ({list}) AND stalls >= 1"),
+    )
+    .await;
+    let distinct = cut.iter().collect::<std::collections::HashSet<_>>().len() as i64;
+    assert_eq!(
+        recovered, distinct,
+        "every job a killed worker held was recovered: {cut:?}"
+    );
+    assert_listings(&app, 8).await;
+}
+
+#[tokio::test]
+async fn the_same_job_id_delivered_twice_runs_once() {
+    use fred::prelude::*;
+    let (app, ids) = app_for_workers(4).await;
+    app.sandbox.latency(100).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let jobs: Vec<String> = status(&app, &batch).await["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["job_id"].as_str().unwrap().to_string())
+        .collect();
+    // Redis now carries every id twice, as a retried push or a recovery racing a worker can.
+    app.state().await.queue.dispatch(&jobs).await.unwrap();
+    let redis = syncstore::redis::connect(&app.settings.redis_url)
+        .await
+        .unwrap();
+    let wait_list = format!("{}queue:wait", app.settings.redis_prefix);
+    let waiting: i64 = redis.llen(&wait_list).await.unwrap();
+    assert_eq!(waiting, 16);
+    let _a = app.worker_process(4);
+    let _b = app.worker_process(4);
+    let body = wait_finished(&app, &batch, Duration::from_secs(90)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    for job in &jobs {
+        let runs = count(
+            &app,
+            &format!("SELECT count(*) AS n FROM sync_logs WHERE job_id = '{job}'"),
+        )
+        .await;
+        assert_eq!(runs, 1, "job {job} ran {runs} times");
+    }
+    assert!(job_states(&body)
+        .iter()
+        .all(|(_, attempts, _)| *attempts == 1));
+    app.eventually(
+        "the duplicates to be dropped",
+        Duration::from_secs(10),
+        || async {
+            let left: i64 = redis.llen(&wait_list).await.unwrap();
+            (left == 0).then_some(())
+        },
+    )
+    .await;
+    assert_listings(&app, 4).await;
+}
+
+#[tokio::test]
+async fn a_batch_survives_redis_stopped_and_started_again_under_it() {
+    let mut redis = PrivateRedis::start().await;
+    let url = redis.url();
+    let app = crate::support::spawn_app_with_options_and(
+        AppOptions {
+            worker: false,
+            sandbox_qps: Some(10),
+            ..AppOptions::default()
+        },
+        |s| {
+            s.redis_url = url;
+            s.shopee_qps = 8;
+            s.tiktok_qps = 8;
+        },
+    )
+    .await;
+    app.import(&syncstore::catalog::demo::demo_catalog(8, &app.base))
+        .await;
+    app.login().await;
+    let ids = product_ids(&app, 8).await;
+    app.sandbox.latency(100).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    // One process: while Redis is gone it paces itself alone, under the platform's limit.
+    let _worker = app.worker_process(4);
+    let done = format!(
+        "SELECT count(*) AS n FROM sync_jobs WHERE batch_id = '{batch}' AND state = 'completed'"
+    );
+    app.eventually("two jobs done", Duration::from_secs(60), || async {
+        (count(&app, &done).await >= 2).then_some(())
+    })
+    .await;
+    redis.kill();
+    let before = count(&app, &done).await;
+    // The jobs already running finish in Postgres without Redis.
+    app.eventually(
+        "a job to finish while Redis is down",
+        Duration::from_secs(30),
+        || async { (count(&app, &done).await > before).then_some(()) },
+    )
+    .await;
+    redis.restart().await; // empty: the wait list, timers and private lists are gone
+    app.login().await; // so are the sessions
     let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
-    assert_listings(&app, 10).await;
+    assert_eq!(body["failed"], 0, "{body:#}");
+    let limited = count(
+        &app,
+        "SELECT count(*) AS n FROM sync_logs WHERE error_code = 'RATE_LIMITED'",
+    )
+    .await;
+    assert_eq!(limited, 0, "pacing without Redis provoked a platform limit");
+    assert_listings(&app, 8).await;
+}
+
+#[tokio::test]
+async fn workers_cut_off_from_postgres_back_off_and_finish_every_job() {
+    let (app, ids) = app_for_workers(6).await;
+    let relay = DbRelay::start(&app.settings.database_url).await;
+    app.sandbox.latency(100).await;
+    let batch = start_ok(&app, &ids, "both").await;
+    let _worker = app.worker_process_with(4, &[("DATABASE_URL", &relay.url)]);
+    let done = format!(
+        "SELECT count(*) AS n FROM sync_jobs WHERE batch_id = '{batch}' AND state = 'completed'"
+    );
+    app.eventually("two jobs done", Duration::from_secs(60), || async {
+        (count(&app, &done).await >= 2).then_some(())
+    })
+    .await;
+    relay.cut();
+    // Down for longer than a stall timeout: the worker's claims, heartbeats and finishes
+    // all fail meanwhile.
+    tokio::time::sleep(app.settings.queue.stall_timeout * 2).await;
+    relay.restore();
+    let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    assert_eq!(body["failed"], 0, "{body:#}");
+    assert_listings(&app, 6).await;
 }
 
 #[tokio::test]
@@ -112,10 +320,16 @@ async fn workers_share_each_shops_rate_limit_and_never_trip_the_platforms() {
     app.settings.shopee_qps = 8;
     app.settings.tiktok_qps = 8;
     let batch = start_ok(&app, &ids, "both").await;
-    let _a = app.worker_process(4);
-    let _b = app.worker_process(4);
+    let a = app.worker_process(4);
+    let b = app.worker_process(4);
     let body = wait_finished(&app, &batch, Duration::from_secs(120)).await;
     assert_eq!(body["status"], "completed", "{body:#}");
+    for pid in [a.id().unwrap(), b.id().unwrap()] {
+        assert!(
+            attempts_by(&app, &batch, pid).await > 0,
+            "worker {pid} made no calls: the limit was not shared"
+        );
+    }
     let limited = count(
         &app,
         "SELECT count(*) AS n FROM sync_logs WHERE error_code = 'RATE_LIMITED'",

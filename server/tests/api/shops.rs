@@ -549,10 +549,55 @@ async fn a_markup_change_reprices_the_next_sync_and_validation_agrees() {
     };
     actual.sort();
     assert_eq!(actual, expected);
+
+    // TikTok at a markup of its own: 27.77% is 12,777 bp.
+    let res = app
+        .client
+        .post(app.url("/api/fn/set_markup"))
+        .form(&[("platform", "tiktok"), ("percent", "27.77")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["bp"], 12_777);
+    let (status, body) = app.manual_sync(id, "tiktok").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, detail) = app.get_json(&format!("/api/products/{id}")).await;
+    let tiktok_id = detail["mappings"]["tiktok"]["external_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{detail}"))
+        .to_string();
+    let listed = app
+        .sandbox
+        .tiktok_client()
+        .product(&tiktok_id)
+        .await
+        .unwrap();
+    let mut actual: Vec<i64> = listed["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sku| match &sku["price"]["sale_price"] {
+            Value::String(p) => p.parse::<i64>().unwrap(),
+            other => other.as_i64().unwrap(),
+        })
+        .collect();
+    actual.sort();
+    let mut expected: Vec<i64> = if product.variants.is_empty() {
+        vec![priced(product.base_price.0, 12_777)]
+    } else {
+        product
+            .variants
+            .iter()
+            .map(|v| priced(v.base_price.0, 12_777))
+            .collect()
+    };
+    expected.sort();
+    assert_eq!(actual, expected, "TikTok prices at 27.77%");
     assert_eq!(
         app.count("SELECT count(*) AS n FROM audit_log WHERE action = 'settings.markup'")
             .await,
-        1
+        2
     );
 
     let res = app

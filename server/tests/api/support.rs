@@ -103,6 +103,14 @@ pub async fn spawn_app_with_options(options: AppOptions) -> TestApp {
     spawn(|_| {}, options).await
 }
 
+/// `spawn_app_with_options` with the settings adjusted first (e.g. another Redis).
+pub async fn spawn_app_with_options_and(
+    options: AppOptions,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn(adjust, options).await
+}
+
 /// The demo catalog with image URLs this app serves (so sync can download them),
 /// imported, and the owner signed in.
 pub async fn app_with_catalog(count: usize) -> (TestApp, Vec<NewProduct>) {
@@ -487,7 +495,19 @@ impl TestApp {
 
     /// `syncstore worker` as a separate process; killed when the handle is dropped.
     pub fn worker_process(&self, concurrency: u16) -> tokio::process::Child {
-        self.command(&["worker", "--concurrency", &concurrency.to_string()])
+        self.worker_process_with(concurrency, &[])
+    }
+
+    /// `worker_process` with some environment variables changed (e.g. reaching Postgres
+    /// through a [`DbRelay`]).
+    pub fn worker_process_with(
+        &self,
+        concurrency: u16,
+        env: &[(&str, &str)],
+    ) -> tokio::process::Child {
+        let mut command = self.command(&["worker", "--concurrency", &concurrency.to_string()]);
+        command.envs(env.iter().copied());
+        command
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -537,5 +557,121 @@ impl TestApp {
             .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)
             .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token);
         command
+    }
+}
+
+/// A Redis server of a test's own, on a free port, that the test can stop and start again
+/// (empty: no persistence), as a restart in production would. Stopped when dropped.
+pub struct PrivateRedis {
+    pub port: u16,
+    server: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> PrivateRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = PrivateRedis { port, server: None };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server at once (SIGKILL): every connection drops, every key is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill().unwrap();
+            server.wait().unwrap();
+        }
+    }
+
+    /// Starts the server again on the same port and waits until it answers.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let port = self.port.to_string();
+        let server = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        self.server = Some(server);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A TCP relay in front of Postgres that a test can cut, as a network partition or a
+/// database restart would: `cut` drops every relayed connection and refuses new ones until
+/// `restore`.
+pub struct DbRelay {
+    /// `database_url` with the relay's address.
+    pub url: String,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl DbRelay {
+    pub async fn start(database_url: &str) -> DbRelay {
+        use std::sync::atomic::Ordering;
+        let (scheme, rest) = database_url.split_once('@').expect("user@host in the URL");
+        let (upstream, database) = rest.split_once('/').expect("a database in the URL");
+        let upstream = upstream.to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("{scheme}@{}/{database}", listener.local_addr().unwrap());
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (gate, held) = (open.clone(), connections.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !gate.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection closed
+                }
+                let upstream = upstream.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                held.lock().unwrap().push(relay.abort_handle());
+            }
+        });
+        DbRelay {
+            url,
+            open,
+            connections,
+        }
+    }
+
+    pub fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
