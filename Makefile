@@ -25,8 +25,10 @@ test: deps services clean-test-dbs
 	cargo build -p sandbox --bin syncstore-sandbox
 	end2end/run.sh target/debug/syncstore
 
-# Queue overhead and a 50-product batch against the sandbox (docs/benchmarks.md).
-bench: services clean-test-dbs
+# Queue overhead, the product list under load, a 50-product batch against the sandbox,
+# memory and the release WASM (docs/benchmarks.md).
+bench: deps services clean-test-dbs
+	cargo leptos build --release
 	cargo bench -p server --bench queue
 
 lint:

@@ -1,9 +1,8 @@
-import { test, expect, hydrated, signIn } from "./fixtures";
+import { test, expect, hydrated, ownProductsPage, ownTwoImageProduct, signIn } from "./fixtures";
 
-test("ten selected products synced as a batch fill the live progress bar to 100%", async ({ page, isMobile }) => {
+test("ten selected products synced as a batch fill the live progress bar to 100%", async ({ page }) => {
   test.setTimeout(120_000);
-  // Each viewport takes its own page of products, which no other test touches.
-  await signIn(page, `/dashboard/products?page=${isMobile ? 71 : 70}`);
+  await signIn(page, `/dashboard/products?page=${ownProductsPage()}`);
   const boxes = page.locator("[data-select]:visible");
   for (let i = 0; i < 10; i++) await boxes.nth(i).check();
   await expect(page.getByTestId("selected-count")).toHaveText("10 selected");
@@ -48,9 +47,9 @@ test("a batch holds at most 50 products", async ({ page }) => {
   await expect(page.getByTestId("batch-bar")).toBeHidden();
 });
 
-test("a failed job goes to the dead-letter queue and is discarded with a reason", async ({ page, isMobile }) => {
+test("a failed job goes to the dead-letter queue and is discarded with a reason", async ({ page }) => {
   test.setTimeout(60_000);
-  const id = isMobile ? 4146 : 4141; // demo products with only two images
+  const id = ownTwoImageProduct();
   await signIn(page, "/dashboard/products?q=Dua%20Gambar");
   await page.locator(`[data-select="${id}"]:visible`).check();
   await page.getByRole("button", { name: "Sync to TikTok" }).click();
@@ -79,10 +78,9 @@ test("a failed job goes to the dead-letter queue and is discarded with a reason"
   await expect(entry).toContainText("Listed by hand with the right photos");
 });
 
-test("the owner rolls a batch back from its page: plan first, then live progress", async ({ page, isMobile }) => {
+test("the owner rolls a batch back from its page: plan first, then live progress", async ({ page }) => {
   test.setTimeout(120_000);
-  // Its own products, which no other test touches.
-  await signIn(page, `/dashboard/products?page=${isMobile ? 73 : 72}`);
+  await signIn(page, `/dashboard/products?page=${ownProductsPage()}`);
   const boxes = page.locator("[data-select]:visible");
   for (let i = 0; i < 2; i++) await boxes.nth(i).check();
   await page.getByRole("button", { name: "Sync to Both" }).click();

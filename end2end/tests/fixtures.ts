@@ -1,4 +1,6 @@
 import { test as base, expect, Page } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** Every test fails on a browser console error, an uncaught exception or a failed request. */
 /** The one URL the tests visit expecting a 404. */
@@ -56,4 +58,43 @@ export async function signIn(
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(new RegExp(next.replace(/[?]/g, "\\?") + "$"));
   await hydrated(page);
+}
+
+/** Takes the first item of `candidates` no other test of this run has taken. A claim is a
+ * file only one process can create (`wx`), so two Playwright workers never get the same
+ * products, whatever order the tests run in. */
+function claim(pool: string, candidates: number[]): number {
+  const dir = path.join(process.env.E2E_CLAIMS_DIR ?? "target/e2e-claims/local", pool);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const candidate of candidates) {
+    try {
+      fs.writeFileSync(path.join(dir, String(candidate)), "", { flag: "wx" });
+      return candidate;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  throw new Error(`every ${pool} candidate is taken: add more to the pool`);
+}
+
+/** A page of 50 demo products that no other test touches (pages 62–82: away from the
+ * first pages and 60–61, which tests only read). */
+export function ownProductsPage(): number {
+  return claim("pages", Array.from({ length: 21 }, (_, i) => 62 + i));
+}
+
+/** One of the demo products `end2end/run.sh` left with only two images, no other test's. */
+export function ownTwoImageProduct(): number {
+  return claim("two-image", [4131, 4136, 4141, 4146]);
+}
+
+/** Signs in on a page of products of this test's own and opens its first product; answers
+ * the product's id. */
+export async function openOwnProduct(page: Page, isMobile: boolean): Promise<string> {
+  await signIn(page, `/dashboard/products?page=${ownProductsPage()}`);
+  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  await list.getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/\d+$/);
+  await hydrated(page);
+  return page.url().match(/(\d+)$/)![1];
 }

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, signIn, EXPECTED_404 } from "./fixtures";
+import { test, expect, hydrated, openOwnProduct, ownTwoImageProduct, signIn, EXPECTED_404 } from "./fixtures";
 
 test("a wrong password keeps the user on the login page with a message", async ({ page }) => {
   await page.goto("/login");
@@ -60,13 +60,8 @@ test("an unknown product gets the 404 page", async ({ page }) => {
   await expect(page.getByTestId("not-found")).toContainText("This product does not exist");
 });
 
-test("syncing a product shows Syncing… then Synced with the marketplace ids", async ({ page }) => {
-  // Each viewport syncs its own product, and none that other tests expect unsynced.
-  await signIn(page, "/dashboard/products?q=Hoodie%20Jumper");
-  const viewport = page.viewportSize()!;
-  const cards = viewport.width < 768 ? page.getByTestId("products-cards") : page.getByTestId("products-table");
-  await cards.getByRole("link").nth(viewport.width < 768 ? 1 : 0).click();
-  await hydrated(page);
+test("syncing a product shows Syncing… then Synced with the marketplace ids", async ({ page, isMobile }) => {
+  await openOwnProduct(page, isMobile);
   await expect(page.getByTestId("mapping-shopee")).toContainText("Not Synced");
 
   await page.getByRole("button", { name: "Sync to Both" }).click();
@@ -82,8 +77,8 @@ test("syncing a product shows Syncing… then Synced with the marketplace ids", 
   await expect(page.getByTestId("verify-result")).toContainText(/All \d+ checks match/);
 });
 
-test("a product with too few images shows the Error state with what to fix", async ({ page, isMobile }) => {
-  const id = isMobile ? 4146 : 4141;
+test("a product with too few images shows the Error state with what to fix", async ({ page }) => {
+  const id = ownTwoImageProduct();
   await signIn(page, `/dashboard/products/${id}`);
   await page.getByRole("button", { name: "Sync to Shopee" }).click();
   const outcome = page.getByTestId("sync-outcomes");

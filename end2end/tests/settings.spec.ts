@@ -1,4 +1,4 @@
-import { test, expect, hydrated, signIn } from "./fixtures";
+import { test, expect, hydrated, signIn, openOwnProduct } from "./fixtures";
 
 // The owner connects each shop through the platform's own authorization page (the
 // sandbox's consent page here) and lands back on Settings with the shop connected.
@@ -58,8 +58,7 @@ test("operators are refused the settings", async ({ page }) => {
 });
 
 test("a title override is checked as it is typed and saved for the next sync", async ({ page, isMobile }) => {
-  // Each viewport its own product, one no other test uses.
-  await signIn(page, `/dashboard/products/${isMobile ? 4002 : 4001}`);
+  await openOwnProduct(page, isMobile);
   const form = page.getByTestId("title-override-tiktok");
   const field = form.getByLabel("Title override");
   await expect(form.getByTestId("title-check")).toContainText("generated SEO title is used");

@@ -1,15 +1,10 @@
-import { test, expect, hydrated, signIn } from "./fixtures";
+import { test, expect, hydrated, openOwnProduct } from "./fixtures";
 
 test("validation run from the page names a product synced to one platform only", async ({ page, isMobile }) => {
   test.setTimeout(60_000);
-  // Each viewport takes its own page of products, which no other test touches, and syncs
-  // its first product to Shopee only: validation must miss its TikTok mapping.
-  await signIn(page, `/dashboard/products?page=${isMobile ? 76 : 75}`);
-  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
-  await list.getByRole("link").first().click();
-  await expect(page).toHaveURL(/\/dashboard\/products\/\d+$/);
-  const id = page.url().match(/(\d+)$/)![1];
-  await hydrated(page);
+  // A product of this test's own, synced to Shopee only: validation must miss its TikTok
+  // mapping.
+  const id = await openOwnProduct(page, isMobile);
   await page.getByRole("button", { name: "Sync to Shopee" }).click();
   await expect(page.getByTestId("sync-outcomes")).toContainText("Shopee: created");
 

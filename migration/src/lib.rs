@@ -15,6 +15,7 @@ mod m20261201_000009_rollbacks;
 mod m20261201_000010_shop_connections;
 mod m20261201_000011_attribute_defaults;
 mod m20261201_000012_sync_log_workers;
+mod m20261201_000013_catalog_counts;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_shop_connections::Migration),
             Box::new(m20261201_000011_attribute_defaults::Migration),
             Box::new(m20261201_000012_sync_log_workers::Migration),
+            Box::new(m20261201_000013_catalog_counts::Migration),
         ]
     }
 }

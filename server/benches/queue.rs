@@ -1,10 +1,14 @@
-//! `make bench`: the queue's own overhead, and a 50-product batch to both platforms
-//! against the sandbox with 100 ms latency and per-shop rate limits. Prints a readable
-//! report and one JSON object per figure (SPEC §2).
+//! `make bench`: the queue's own overhead; the product list under 20 signed-in clients at
+//! 4,147 and 100,000 products; a 50-product batch to both platforms against the sandbox
+//! with 100 ms latency and per-shop rate limits, with the server's memory; the WASM a
+//! browser downloads. Prints a readable report and one JSON object per figure (SPEC §2).
 
 #[allow(dead_code)]
 #[path = "../tests/api/support.rs"]
 mod support;
+
+#[path = "support/served.rs"]
+mod served;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,53 +79,138 @@ async fn queue_noop(jobs: usize, workers: usize) -> f64 {
     jobs as f64 / elapsed
 }
 
-/// A 50-product batch to both platforms; (wall seconds, lower bound seconds, API calls).
-async fn batch50(sandbox_qps: u32, own_qps: u32, concurrency: usize) -> (f64, f64, i64, i64) {
-    let mut app = support::spawn_app_with_options(support::AppOptions {
-        worker: false,
-        sandbox_qps: Some(sandbox_qps),
-        ..Default::default()
-    })
-    .await;
-    app.settings.shopee_qps = own_qps;
-    app.settings.tiktok_qps = own_qps;
-    app.settings.queue.concurrency = concurrency;
-    app.import(&syncstore::catalog::demo::demo_catalog(50, &app.base))
+/// A 50-product batch to both platforms through `syncstore serve` (its own worker with
+/// `concurrency` slots): (wall s, lower bound s, API calls, failed jobs, idle MiB, peak MiB).
+async fn batch50(
+    sandbox_qps: u32,
+    own_qps: u32,
+    concurrency: usize,
+) -> (f64, f64, i64, i64, f64, f64) {
+    let sandbox = support::sandbox_with_qps(Some(sandbox_qps)).await;
+    sandbox.latency(100).await;
+    let (mut served, _) = served::Served::with_catalog(50, Some(sandbox), true).await;
+    // The stages before batches of 50, as the owner's approvals leave them.
+    let db = sea_orm::Database::connect(&served.settings.database_url)
+        .await
+        .unwrap();
+    let owner: i64 = db
+        .query_one_raw(sql("SELECT id FROM users", []))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    for stage in [app::api::Stage::Pilot, app::api::Stage::Batch10] {
+        syncstore::rollout::record_approval(
+            &db,
+            stage,
+            Some(owner),
+            "recorded by the benchmark",
+            serde_json::json!({"bench": true}),
+        )
+        .await
+        .unwrap();
+    }
+    served
+        .start(&[
+            ("SYNCSTORE_SHOPEE_QPS", own_qps.to_string()),
+            ("SYNCSTORE_TIKTOK_QPS", own_qps.to_string()),
+            ("SYNCSTORE_WORKER_CONCURRENCY", concurrency.to_string()),
+        ])
         .await;
-    app.sandbox.latency(100).await;
-    let state = app.state().await;
+    let client = served.signed_in().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = served.rss_mb();
     let ids: Vec<i64> = {
-        let rows = state
-            .db
+        let rows = db
             .query_all_raw(sql("SELECT id FROM products ORDER BY id", []))
             .await
             .unwrap();
         rows.iter().map(|r| r.try_get("", "id").unwrap()).collect()
     };
-    let (stop, stopped) = watch::channel(false);
-    let worker = Worker::new(state.queue.clone(), Arc::new(state.sync.clone()));
-    let running = tokio::spawn(worker.run(stopped));
     let started = Instant::now();
-    let request = app::api::BatchRequest {
-        product_ids: ids,
-        platform: "both".into(),
-    };
-    let batch = state
-        .queue
-        .start_batch(None, &request)
+    let res = client
+        .post(format!("{}/api/sync/batch", served.base))
+        .json(&serde_json::json!({"product_ids": ids, "platform": "both"}))
+        .send()
         .await
-        .expect("start");
-    wait_for(&state.db, &batch.batch_id, 100).await;
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let batch = body["batch_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_string();
+    let mut peak = idle;
+    while jobs_in(&db, &batch, "'completed', 'failed'").await < 100 {
+        peak = peak.max(served.rss_mb());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let wall = started.elapsed().as_secs_f64();
-    let _ = stop.send(true);
-    let _ = running.await;
-    let stats = app.sandbox.stats().await;
+    let stats = served.sandbox.as_ref().unwrap().stats().await;
     let shopee = stats["shopee"]["requests"].as_i64().unwrap();
     let tiktok = stats["tiktok"]["requests"].as_i64().unwrap();
     // Both shops are worked at once, each at most at its allowed rate.
     let bound = (shopee.max(tiktok)) as f64 / f64::from(sandbox_qps);
-    let failed = 100 - jobs_in(&state.db, &batch.batch_id, "'completed'").await;
-    (wall, bound, shopee + tiktok, failed)
+    let failed = 100 - jobs_in(&db, &batch, "'completed'").await;
+    (wall, bound, shopee + tiktok, failed, idle, peak)
+}
+
+/// The product list, server-rendered and as JSON, for 20 signed-in clients: the first page,
+/// a page in the middle and a title search.
+async fn list(products: usize, figures: &mut Vec<String>) {
+    let clients = 20;
+    let (mut served, loaded) = served::Served::with_catalog(products, None, false).await;
+    println!("\n{products} products (`catalog demo --count {products}` loaded them in {:.1} s), {clients} signed-in clients", loaded.as_secs_f64());
+    served.start(&[]).await;
+    let mut signed_in = Vec::new();
+    for _ in 0..clients {
+        signed_in.push(served.signed_in().await);
+    }
+    let requests = 1_000;
+    let deep = products.div_ceil(50) / 2;
+    served::load(&served, &signed_in, "/dashboard/products", 200).await; // warm up
+    for route in ["/dashboard/products", "/api/products"] {
+        for query in [
+            "page=1".to_string(),
+            format!("page={deep}"),
+            "q=kaos".to_string(),
+        ] {
+            let (p50, p95, rps) =
+                served::load(&served, &signed_in, &format!("{route}?{query}"), requests).await;
+            println!(
+                "  {route}?{query:<10} p50 {p50:>6.1} ms  p95 {p95:>6.1} ms  {rps:>6.0} req/s"
+            );
+            figures.push(format!(
+                r#"{{"bench":"list","products":{products},"clients":{clients},"route":"{route}","query":"{query}","p50_ms":{p50:.1},"p95_ms":{p95:.1},"rps":{rps:.0}}}"#
+            ));
+        }
+    }
+}
+
+/// The gzipped size of what `cargo leptos build --release` put in the site's `pkg`: all of
+/// it, and what the products page loads before it is interactive.
+fn wasm_sizes() -> Option<(u64, u64)> {
+    use std::io::Write;
+    let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+    let mut total = 0;
+    let mut first = 0;
+    for entry in std::fs::read_dir(&pkg).ok()? {
+        let path = entry.ok()?.path();
+        let name = path.file_name()?.to_string_lossy().to_string();
+        if !(name.ends_with(".wasm") || name.ends_with(".js")) {
+            continue;
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&std::fs::read(&path).ok()?).ok()?;
+        let size = gz.finish().ok()?.len() as u64;
+        total += size;
+        // Split builds name the lazily loaded parts after their routes; the rest is
+        // what every page starts with.
+        if !name.contains("__") {
+            first += size;
+        }
+    }
+    (total > 0).then_some((total, first))
 }
 
 #[tokio::main]
@@ -144,16 +233,34 @@ async fn main() {
             r#"{{"bench":"queue_noop","jobs":{jobs},"workers":{workers},"jobs_per_s":{rate:.1}}}"#
         ));
     }
+    for products in [4_147, 100_000] {
+        list(products, &mut figures).await;
+    }
     let (sandbox_qps, own_qps, concurrency) = (20, 18, 8);
     println!(
-        "\n50 products to both platforms: sandbox latency 100 ms, {sandbox_qps} calls/s per shop allowed \
-         (SyncStore paces itself at {own_qps}), one worker with {concurrency} slots"
+        "\n50 products to both platforms through `syncstore serve`: sandbox latency 100 ms, \
+         {sandbox_qps} calls/s per shop allowed (SyncStore paces itself at {own_qps}), {concurrency} worker slots"
     );
-    let (wall, bound, calls, failed) = batch50(sandbox_qps, own_qps, concurrency).await;
+    let (wall, bound, calls, failed, idle, peak) = batch50(sandbox_qps, own_qps, concurrency).await;
     println!("  wall time {wall:.1} s; lower bound {bound:.1} s (busiest shop's calls ÷ {sandbox_qps}/s); {calls} API calls; {failed} jobs failed");
+    println!("  server memory: {idle:.0} MiB idle, {peak:.0} MiB at most during the batch");
     figures.push(format!(
         r#"{{"bench":"batch50","products":50,"platforms":2,"wall_s":{wall:.1},"bound_s":{bound:.1}}}"#
     ));
+    figures.push(format!(
+        r#"{{"bench":"rss","idle_mb":{idle:.1},"batch50_mb":{peak:.1}}}"#
+    ));
+    match wasm_sizes() {
+        Some((total, first)) => {
+            println!("\nWASM and JS of the release site, gzipped: {total} bytes in all, {first} before the products page is interactive");
+            figures.push(format!(
+                r#"{{"bench":"wasm","total_gz_bytes":{total},"first_load_gz_bytes":{first}}}"#
+            ));
+        }
+        None => println!(
+            "\nno release site in target/site/pkg: run `cargo leptos build --release` first"
+        ),
+    }
     println!();
     for f in figures {
         println!("{f}");

@@ -1,6 +1,7 @@
 //! Catalog queries: the product list and detail, import and export.
 
 use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use app::api::{
     MappingDto, Mappings, Platform, ProductDetail, ProductList, ProductSummary, SyncStatus,
@@ -51,39 +52,89 @@ fn overall_status(statuses: [Option<&str>; 2]) -> SyncStatus {
         .unwrap_or(SyncStatus::NotSynced)
 }
 
+/// Search counts this process has made, by catalog and search text, with the catalog
+/// generation they were counted at (migration `catalog_counts`): paging through a search
+/// counts it once, and any change to the products counts it again.
+type SearchCounts = HashMap<(String, String), (i64, i64)>;
+static SEARCH_COUNTS: LazyLock<Mutex<SearchCounts>> = LazyLock::new(Mutex::default);
+/// Distinct searches kept before the cache starts again.
+const SEARCH_COUNTS_KEPT: usize = 1_000;
+
+/// How many products match: the trigger-kept size for the whole catalog, a fresh or cached
+/// count for a search.
+async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Result<i64, DbErr> {
+    let Some(pattern) = pattern else {
+        let row = db
+            .query_one_raw(sql("SELECT products FROM catalog_counts", []))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("catalog_counts".into()))?;
+        return row.try_get("", "products");
+    };
+    let row = db
+        .query_one_raw(sql(
+            "SELECT catalog::text AS catalog, generation FROM catalog_counts",
+            [],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("catalog_counts".into()))?;
+    let generation: i64 = row.try_get("", "generation")?;
+    let key = (row.try_get::<String>("", "catalog")?, q.to_string());
+    let cached = SEARCH_COUNTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .copied();
+    if let Some((at, total)) = cached {
+        if at == generation {
+            return Ok(total);
+        }
+    }
+    // The count and its generation from one snapshot.
+    let row = db
+        .query_one_raw(sql(
+            "SELECT c.generation, (SELECT count(*) FROM products p WHERE p.title ILIKE $1) AS total
+             FROM catalog_counts c",
+            [pattern.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("catalog_counts".into()))?;
+    let (at, total): (i64, i64) = (row.try_get("", "generation")?, row.try_get("", "total")?);
+    let mut counts = SEARCH_COUNTS.lock().unwrap_or_else(|p| p.into_inner());
+    if counts.len() >= SEARCH_COUNTS_KEPT {
+        counts.clear();
+    }
+    counts.insert(key, (at, total));
+    Ok(total)
+}
+
 pub async fn list_products(
     db: &DatabaseConnection,
     page: u32,
     q: &str,
 ) -> Result<ProductList, DbErr> {
-    let (filter, params): (&str, Vec<Value>) = if q.is_empty() {
-        ("", vec![])
-    } else {
-        ("WHERE p.title ILIKE $1", vec![contains_pattern(q).into()])
+    let pattern = (!q.is_empty()).then(|| contains_pattern(q));
+    let (filter, params): (&str, Vec<Value>) = match &pattern {
+        None => ("", vec![]),
+        Some(pattern) => ("WHERE p.title ILIKE $1", vec![pattern.clone().into()]),
     };
-    let total_row = db
-        .query_one_raw(sql(
-            &format!("SELECT count(*) AS total FROM products p {filter}"),
-            params.clone(),
-        ))
-        .await?;
-    let total: i64 = match total_row {
-        Some(row) => row.try_get("", "total")?,
-        None => 0,
-    };
+    let total = matching(db, q, pattern.as_deref()).await?;
     let offset = i64::from(page - 1) * i64::from(PRODUCTS_PER_PAGE);
+    // The page's ids first (an index-only scan however deep the page), then their rows.
     let rows = SummaryRow::find_by_statement(sql(
         &format!(
-            "SELECT p.id, p.sku, p.title, p.base_price,
+            "WITH page AS (
+                SELECT p.id FROM products p {filter}
+                ORDER BY p.id LIMIT {PRODUCTS_PER_PAGE} OFFSET {offset}
+             )
+             SELECT p.id, p.sku, p.title, p.base_price,
                     s.final_price AS shopee_price, t.final_price AS tiktok_price,
                     s.status AS shopee_status, t.status AS tiktok_status,
                     EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id) AS has_variants
-             FROM products p
+             FROM page
+             JOIN products p ON p.id = page.id
              LEFT JOIN platform_mappings s ON s.product_id = p.id AND s.platform = 'shopee'
              LEFT JOIN platform_mappings t ON t.product_id = p.id AND t.platform = 'tiktok'
-             {filter}
-             ORDER BY p.id
-             LIMIT {PRODUCTS_PER_PAGE} OFFSET {offset}"
+             ORDER BY p.id"
         ),
         params,
     ))

@@ -54,6 +54,52 @@ async fn the_product_list_pages_by_50_and_searches_titles() {
 }
 
 #[tokio::test]
+async fn the_list_counts_stay_true_as_the_catalog_changes() {
+    let app = spawn_app().await;
+    let mut catalog = demo_catalog(120, "http://img.test");
+    app.import(&catalog[..100]).await;
+    app.login().await;
+    let total = |query: &'static str| {
+        let app = &app;
+        async move { app.get_json(&format!("/api/products?{query}")).await.1["total"].clone() }
+    };
+    assert_eq!(total("page=1").await, json!(100));
+    // An update by SKU adds nothing; 20 new products do.
+    app.import(&catalog[..100]).await;
+    assert_eq!(total("page=1").await, json!(100));
+    app.import(&catalog).await;
+    assert_eq!(total("page=1").await, json!(120));
+    let deep = app.get_json("/api/products?page=3").await.1;
+    let ids: Vec<i64> = deep["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "the last page in id order: {ids:?}"
+    );
+
+    // A search counted once is counted again after a title changes.
+    let matches = catalog
+        .iter()
+        .filter(|p| p.title.to_lowercase().contains("kaos"))
+        .count();
+    assert_eq!(total("q=kaos").await, json!(matches));
+    assert_eq!(total("q=kaos&page=2").await, json!(matches));
+    let renamed = catalog
+        .iter()
+        .position(|p| !p.title.to_lowercase().contains("kaos"))
+        .unwrap();
+    catalog[renamed].title = format!("Kaos {}", catalog[renamed].title);
+    app.import(&catalog[renamed..=renamed]).await;
+    assert_eq!(total("q=kaos").await, json!(matches + 1));
+    assert_eq!(total("page=1").await, json!(120));
+}
+
+#[tokio::test]
 async fn bad_page_numbers_are_validation_errors() {
     let app = spawn_app().await;
     app.login().await;

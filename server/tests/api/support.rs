@@ -318,7 +318,7 @@ pub async fn sandbox() -> SandboxHandle {
     sandbox_with_qps(None).await
 }
 
-async fn sandbox_with_qps(qps: Option<u32>) -> SandboxHandle {
+pub async fn sandbox_with_qps(qps: Option<u32>) -> SandboxHandle {
     use sandbox::config::*;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
