@@ -2,6 +2,7 @@ import { defineConfig } from "@playwright/test";
 
 export default defineConfig({
   testDir: "./tests",
+  globalSetup: "./claims-setup.ts",
   timeout: 30_000,
   retries: 0,
   workers: 2,

@@ -37,12 +37,12 @@ psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -c "
   SELECT stage, (SELECT id FROM users WHERE email = '$E2E_EMAIL'), 'recorded by end2end/run.sh', '{\"test_setup\": true}'
   FROM unnest(ARRAY['pilot', 'batch_10']) AS stage"
 "$bin" catalog demo --count 4147 2>/dev/null
-# Four demo products (ids 4131, 4136, 4141 and 4146) get only two images, so syncing them
+# Six demo products (ids 4121 to 4146, every fifth) get only two images, so syncing them
 # shows the Error state; the catalog keeps its 4,147 products.
 broken_csv=$(mktemp)
 {
   head -n 1 docs/catalog-sample.csv
-  for sku in FSH-04131 FSH-04136 FSH-04141 FSH-04146; do
+  for sku in FSH-04121 FSH-04126 FSH-04131 FSH-04136 FSH-04141 FSH-04146; do
     img="http://127.0.0.1:${port}/media/demo/${sku}"
     echo "${sku},Kemeja Flanel Lengan Panjang Dua Gambar Saja,Kemeja flanel dengan dua foto saja.,Fashion,50000,5,0.2,,,,${img}/1.png|${img}/2.png,,,,,"
   done

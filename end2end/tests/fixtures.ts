@@ -64,7 +64,7 @@ export async function signIn(
  * file only one process can create (`wx`), so two Playwright workers never get the same
  * products, whatever order the tests run in. */
 function claim(pool: string, candidates: number[]): number {
-  const dir = path.join(process.env.E2E_CLAIMS_DIR ?? "target/e2e-claims/local", pool);
+  const dir = path.join(process.env.E2E_CLAIMS_DIR!, pool);
   fs.mkdirSync(dir, { recursive: true });
   for (const candidate of candidates) {
     try {
@@ -85,7 +85,7 @@ export function ownProductsPage(): number {
 
 /** One of the demo products `end2end/run.sh` left with only two images, no other test's. */
 export function ownTwoImageProduct(): number {
-  return claim("two-image", [4131, 4136, 4141, 4146]);
+  return claim("two-image", [4121, 4126, 4131, 4136, 4141, 4146]);
 }
 
 /** Signs in on a page of products of this test's own and opens its first product; answers

@@ -1,6 +1,11 @@
 //! The catalog's size, kept by triggers, so the product list does not count every product
-//! on every request; and a generation that changes with every change to the products, so a
+//! on every request; and a generation that moves with every change to the products, so a
 //! process may keep a search's count until the catalog changes (`docs/benchmarks.md`).
+//!
+//! Every statement that changes `products` appends one row: how many products it added or
+//! removed (0 for an update). Appending takes no lock another writer waits for, so imports
+//! running side by side never queue behind a shared counter or deadlock on it. The size is
+//! the sum, the generation the newest id; readers fold the rows into one now and then.
 
 use sea_orm_migration::prelude::*;
 
@@ -8,61 +13,61 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 const UP: &str = r#"
-CREATE TABLE catalog_counts (
-    only_row   BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_row),
-    products   BIGINT NOT NULL,
-    generation BIGINT NOT NULL DEFAULT 0,
-    -- Tells this database's generations from another's in a process that reaches several.
-    catalog    UUID NOT NULL DEFAULT gen_random_uuid()
+-- No import may commit between the first count and the triggers.
+LOCK TABLE products IN SHARE ROW EXCLUSIVE MODE;
+
+CREATE TABLE catalog_size_changes (
+    id    BIGSERIAL PRIMARY KEY,
+    delta BIGINT NOT NULL
 );
-INSERT INTO catalog_counts (products) SELECT count(*) FROM products;
+INSERT INTO catalog_size_changes (delta) SELECT count(*) FROM products;
 
-CREATE FUNCTION catalog_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION catalog_size_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE catalog_counts
-       SET products = products + (SELECT count(*) FROM inserted), generation = generation + 1;
+    INSERT INTO catalog_size_changes (delta) SELECT count(*) FROM inserted;
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION catalog_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION catalog_size_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE catalog_counts
-       SET products = products - (SELECT count(*) FROM deleted), generation = generation + 1;
+    INSERT INTO catalog_size_changes (delta) SELECT -count(*) FROM deleted;
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION catalog_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION catalog_size_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE catalog_counts SET generation = generation + 1;
+    INSERT INTO catalog_size_changes (delta) VALUES (0);
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION catalog_counts_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
+-- After TRUNCATE, the rows before it no longer count.
+CREATE FUNCTION catalog_size_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE catalog_counts SET products = 0, generation = generation + 1;
+    DELETE FROM catalog_size_changes;
+    INSERT INTO catalog_size_changes (delta) VALUES (0);
     RETURN NULL;
 END $$;
 
 -- An upsert's INSERT transition table holds only the rows it inserted; the rows it updated
 -- fire the UPDATE trigger.
-CREATE TRIGGER products_counted_insert AFTER INSERT ON products
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION catalog_counts_inserted();
-CREATE TRIGGER products_counted_delete AFTER DELETE ON products
-    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION catalog_counts_deleted();
-CREATE TRIGGER products_counted_update AFTER UPDATE ON products
-    FOR EACH STATEMENT EXECUTE FUNCTION catalog_counts_changed();
-CREATE TRIGGER products_counted_truncate AFTER TRUNCATE ON products
-    FOR EACH STATEMENT EXECUTE FUNCTION catalog_counts_emptied();
+CREATE TRIGGER products_size_insert AFTER INSERT ON products
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION catalog_size_inserted();
+CREATE TRIGGER products_size_delete AFTER DELETE ON products
+    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION catalog_size_deleted();
+CREATE TRIGGER products_size_update AFTER UPDATE ON products
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_size_updated();
+CREATE TRIGGER products_size_truncate AFTER TRUNCATE ON products
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_size_emptied();
 "#;
 
 const DOWN: &str = r#"
-DROP TRIGGER products_counted_insert ON products;
-DROP TRIGGER products_counted_delete ON products;
-DROP TRIGGER products_counted_update ON products;
-DROP TRIGGER products_counted_truncate ON products;
-DROP FUNCTION catalog_counts_inserted(), catalog_counts_deleted(), catalog_counts_changed(),
-    catalog_counts_emptied();
-DROP TABLE catalog_counts;
+DROP TRIGGER products_size_insert ON products;
+DROP TRIGGER products_size_delete ON products;
+DROP TRIGGER products_size_update ON products;
+DROP TRIGGER products_size_truncate ON products;
+DROP FUNCTION catalog_size_inserted(), catalog_size_deleted(), catalog_size_updated(),
+    catalog_size_emptied();
+DROP TABLE catalog_size_changes;
 "#;
 
 #[async_trait::async_trait]

@@ -52,32 +52,47 @@ fn overall_status(statuses: [Option<&str>; 2]) -> SyncStatus {
         .unwrap_or(SyncStatus::NotSynced)
 }
 
-/// Search counts this process has made, by catalog and search text, with the catalog
+/// Search counts this process has made, by database and search text, with the catalog
 /// generation they were counted at (migration `catalog_counts`): paging through a search
 /// counts it once, and any change to the products counts it again.
-type SearchCounts = HashMap<(String, String), (i64, i64)>;
+///
+/// A generation is the newest size change's id *and* how many there are: ids are handed
+/// out when a transaction writes, not when it commits, so a long import committing after
+/// a newer one adds a row without moving the newest id.
+type Generation = (i64, i64);
+type SearchCounts = HashMap<(String, String), (Generation, i64)>;
 static SEARCH_COUNTS: LazyLock<Mutex<SearchCounts>> = LazyLock::new(Mutex::default);
 /// Distinct searches kept before the cache starts again.
 const SEARCH_COUNTS_KEPT: usize = 1_000;
+/// Size changes kept before a reader folds them into one.
+const SIZE_CHANGES_KEPT: i64 = 100;
 
 /// How many products match: the trigger-kept size for the whole catalog, a fresh or cached
 /// count for a search.
 async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Result<i64, DbErr> {
-    let Some(pattern) = pattern else {
-        let row = db
-            .query_one_raw(sql("SELECT products FROM catalog_counts", []))
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound("catalog_counts".into()))?;
-        return row.try_get("", "products");
-    };
     let row = db
         .query_one_raw(sql(
-            "SELECT catalog::text AS catalog, generation FROM catalog_counts",
+            "SELECT coalesce(sum(delta), 0)::bigint AS products, coalesce(max(id), 0) AS generation,
+                    count(*) AS changes, current_database()::text AS catalog
+             FROM catalog_size_changes",
             [],
         ))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("catalog_counts".into()))?;
-    let generation: i64 = row.try_get("", "generation")?;
+        .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
+    if row.try_get::<i64>("", "changes")? > SIZE_CHANGES_KEPT {
+        // Rows of transactions still running are invisible here, so they survive the fold
+        // and count once they commit.
+        db.execute_raw(sql(
+            "WITH folded AS (DELETE FROM catalog_size_changes RETURNING delta)
+             INSERT INTO catalog_size_changes (delta) SELECT coalesce(sum(delta), 0) FROM folded",
+            [],
+        ))
+        .await?;
+    }
+    let Some(pattern) = pattern else {
+        return row.try_get("", "products");
+    };
+    let generation: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
     let key = (row.try_get::<String>("", "catalog")?, q.to_string());
     let cached = SEARCH_COUNTS
         .lock()
@@ -92,13 +107,15 @@ async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Re
     // The count and its generation from one snapshot.
     let row = db
         .query_one_raw(sql(
-            "SELECT c.generation, (SELECT count(*) FROM products p WHERE p.title ILIKE $1) AS total
-             FROM catalog_counts c",
+            "SELECT coalesce(max(c.id), 0) AS generation, count(c.id) AS changes,
+                    (SELECT count(*) FROM products p WHERE p.title ILIKE $1) AS total
+             FROM catalog_size_changes c",
             [pattern.into()],
         ))
         .await?
-        .ok_or_else(|| DbErr::RecordNotFound("catalog_counts".into()))?;
-    let (at, total): (i64, i64) = (row.try_get("", "generation")?, row.try_get("", "total")?);
+        .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
+    let at: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
+    let total: i64 = row.try_get("", "total")?;
     let mut counts = SEARCH_COUNTS.lock().unwrap_or_else(|p| p.into_inner());
     if counts.len() >= SEARCH_COUNTS_KEPT {
         counts.clear();

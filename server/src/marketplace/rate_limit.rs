@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use fred::prelude::*;
 
-/// How long a reservation may take before Redis counts as unreachable. Commands sent while
-/// Redis reconnects wait for it; a call to a shop must not.
+/// How long a reservation may take before Redis counts as unreachable: a call to a shop
+/// must not wait for Redis to come back.
 const REDIS_ANSWERS_WITHIN: Duration = Duration::from_millis(500);
 
 /// Each shop's next free send time in this process, for while Redis cannot share it: every
@@ -48,26 +48,40 @@ impl RateLimiter {
 
     /// Waits until this caller may send one request.
     pub async fn wait_turn(&self) {
+        // Fail at once while Redis is reconnecting instead of waiting in fred's buffer: a
+        // buffered reservation would still be made when Redis is back, pushing every
+        // process's next turn back by one interval per call made during the outage.
+        let options = fred::types::config::Options {
+            fail_fast: true,
+            max_attempts: Some(1),
+            timeout: Some(REDIS_ANSWERS_WITHIN),
+            ..Default::default()
+        };
+        let args: Vec<fred::types::Value> = vec![
+            RESERVE.into(),
+            1.into(),
+            self.key.as_str().into(),
+            self.interval_us.into(),
+        ];
         let reserved = tokio::time::timeout(
             REDIS_ANSWERS_WITHIN,
-            self.redis.eval::<i64, _, _, _>(
-                RESERVE,
-                vec![self.key.clone()],
-                vec![self.interval_us],
-            ),
+            self.redis
+                .next()
+                .with_options(&options)
+                .custom::<i64, _>(fred::cmd!("EVAL"), args),
         )
         .await;
         let wait = match reserved {
-            Ok(Ok(us)) => Duration::from_micros(us.max(0) as u64),
+            Ok(Ok(us)) => self.turn_at(Instant::now(), Duration::from_micros(us.max(0) as u64)),
             // Without Redis the limit cannot be shared; this process paces itself alone at
             // the configured rate, the safest guess.
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "rate limiter unavailable; pacing locally");
-                self.local_turn(Instant::now())
+                self.turn_at(Instant::now(), Duration::ZERO)
             }
             Err(_) => {
                 tracing::warn!("rate limiter did not answer; pacing locally");
-                self.local_turn(Instant::now())
+                self.turn_at(Instant::now(), Duration::ZERO)
             }
         };
         if !wait.is_zero() {
@@ -75,11 +89,14 @@ impl RateLimiter {
         }
     }
 
-    /// The same reservation as the Redis script, on this process's own clock.
-    fn local_turn(&self, now: Instant) -> Duration {
+    /// This process's turn for a call Redis allowed `after` from `now` (zero when Redis
+    /// could not be asked): never before the process's own previous turn plus an interval.
+    /// So pacing carries on seamlessly from the shared schedule when Redis goes away, and
+    /// back when an empty Redis comes back knowing nothing of the turns already taken.
+    fn turn_at(&self, now: Instant, after: Duration) -> Duration {
         let mut turns = LOCAL_TURNS.lock().unwrap_or_else(|p| p.into_inner());
         let next = turns.entry(self.key.clone()).or_insert(now);
-        let at = (*next).max(now);
+        let at = (*next).max(now + after);
         *next = at + Duration::from_micros(self.interval_us as u64);
         at - now
     }
@@ -90,26 +107,34 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn local_turns_space_every_caller_of_a_shop_in_the_process() {
+    async fn turns_space_every_caller_of_a_shop_in_the_process_with_or_without_redis() {
         // Never connected: only the local pacing is exercised.
         let pool = Builder::default_centralized().build_pool(1).unwrap();
         let a = RateLimiter::new(pool.clone(), "unit:ratelimit:a".into(), 10);
         let b = RateLimiter::new(pool, "unit:ratelimit:a".into(), 10);
         let now = Instant::now();
-        let waits: Vec<Duration> = [&a, &b, &a, &b].iter().map(|l| l.local_turn(now)).collect();
+        let waits: Vec<Duration> = [&a, &b, &a, &b]
+            .iter()
+            .map(|l| l.turn_at(now, Duration::ZERO))
+            .collect();
         let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
         assert_eq!(
             ms,
             vec![0, 100, 200, 300],
             "two clients of one shop share its pace"
         );
+        // Redis, back and empty, allows a call at once: the process still waits its turn.
+        assert_eq!(a.turn_at(now, Duration::ZERO).as_millis(), 400);
+        // A turn Redis gives later than the process's own is kept.
+        assert_eq!(b.turn_at(now, Duration::from_millis(900)).as_millis(), 900);
+        assert_eq!(a.turn_at(now, Duration::ZERO).as_millis(), 1_000);
         let other = RateLimiter::new(
             Builder::default_centralized().build_pool(1).unwrap(),
             "unit:ratelimit:b".into(),
             10,
         );
         assert_eq!(
-            other.local_turn(now),
+            other.turn_at(now, Duration::ZERO),
             Duration::ZERO,
             "another shop has its own"
         );

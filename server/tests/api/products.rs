@@ -100,6 +100,27 @@ async fn the_list_counts_stay_true_as_the_catalog_changes() {
 }
 
 #[tokio::test]
+async fn imports_running_side_by_side_both_finish_and_are_counted() {
+    let app = spawn_app().await;
+    let catalog = demo_catalog(1_200, "http://img.test");
+    // A long import (3 statements of 500) and short ones whose products fall in its later
+    // statements, each in its own transaction at the same time.
+    let imports = [&catalog[..], &catalog[700..701], &catalog[1_100..1_102]];
+    let results = futures::future::join_all(
+        imports
+            .iter()
+            .map(|products| syncstore::db::catalog::import_products(&app.db, products, &|_| {})),
+    )
+    .await;
+    for result in results {
+        result.expect("every import finishes");
+    }
+    app.login().await;
+    let (_, body) = app.get_json("/api/products").await;
+    assert_eq!(body["total"], json!(1_200));
+}
+
+#[tokio::test]
 async fn bad_page_numbers_are_validation_errors() {
     let app = spawn_app().await;
     app.login().await;

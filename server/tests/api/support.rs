@@ -630,6 +630,7 @@ pub struct DbRelay {
     pub url: String,
     open: std::sync::Arc<std::sync::atomic::AtomicBool>,
     connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accepting: tokio::task::AbortHandle,
 }
 
 impl DbRelay {
@@ -643,7 +644,7 @@ impl DbRelay {
         let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
         let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (gate, held) = (open.clone(), connections.clone());
-        tokio::spawn(async move {
+        let accepting = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if !gate.load(Ordering::SeqCst) {
                     continue; // dropped: the client sees the connection closed
@@ -656,11 +657,13 @@ impl DbRelay {
                 });
                 held.lock().unwrap().push(relay.abort_handle());
             }
-        });
+        })
+        .abort_handle();
         DbRelay {
             url,
             open,
             connections,
+            accepting,
         }
     }
 
@@ -673,5 +676,12 @@ impl DbRelay {
 
     pub fn restore(&self) {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for DbRelay {
+    fn drop(&mut self) {
+        self.accepting.abort();
+        self.cut();
     }
 }
