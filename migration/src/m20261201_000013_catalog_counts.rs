@@ -40,9 +40,11 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- After TRUNCATE, the rows before it no longer count.
+-- After TRUNCATE, the rows before it no longer count. The lock waits for a reader's fold
+-- to commit, so the DELETE sees the row the fold wrote.
 CREATE FUNCTION catalog_size_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    LOCK TABLE catalog_size_changes IN EXCLUSIVE MODE;
     DELETE FROM catalog_size_changes;
     INSERT INTO catalog_size_changes (delta) VALUES (0);
     RETURN NULL;

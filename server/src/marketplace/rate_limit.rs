@@ -13,9 +13,21 @@ use fred::prelude::*;
 /// must not wait for Redis to come back.
 const REDIS_ANSWERS_WITHIN: Duration = Duration::from_millis(500);
 
-/// Each shop's next free send time in this process, for while Redis cannot share it: every
-/// client of a shop in the process takes turns on the same entry.
-static LOCAL_TURNS: LazyLock<Mutex<HashMap<String, Instant>>> = LazyLock::new(Mutex::default);
+/// How long after pacing alone a process still keeps to its own schedule: an empty Redis
+/// that came back knows nothing of the turns taken meanwhile.
+const ALONE_SETTLES_IN: Duration = Duration::from_secs(10);
+
+/// This process's turns for one shop.
+struct Turns {
+    /// The earliest this process may call next, by its own count.
+    next: Instant,
+    /// When it last had to pace itself without Redis.
+    alone_at: Option<Instant>,
+}
+
+/// Each shop's turns in this process, for while Redis cannot share them: every client of a
+/// shop in the process takes turns on the same entry.
+static LOCAL_TURNS: LazyLock<Mutex<HashMap<String, Turns>>> = LazyLock::new(Mutex::default);
 
 /// Reserves the next free slot and answers how many microseconds to wait for it. Redis's
 /// own clock is used so that processes on different machines agree.
@@ -72,16 +84,19 @@ impl RateLimiter {
         )
         .await;
         let wait = match reserved {
-            Ok(Ok(us)) => self.turn_at(Instant::now(), Duration::from_micros(us.max(0) as u64)),
+            Ok(Ok(us)) => self.turn_at(
+                Instant::now(),
+                Some(Duration::from_micros(us.max(0) as u64)),
+            ),
             // Without Redis the limit cannot be shared; this process paces itself alone at
             // the configured rate, the safest guess.
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "rate limiter unavailable; pacing locally");
-                self.turn_at(Instant::now(), Duration::ZERO)
+                self.turn_at(Instant::now(), None)
             }
             Err(_) => {
                 tracing::warn!("rate limiter did not answer; pacing locally");
-                self.turn_at(Instant::now(), Duration::ZERO)
+                self.turn_at(Instant::now(), None)
             }
         };
         if !wait.is_zero() {
@@ -89,15 +104,29 @@ impl RateLimiter {
         }
     }
 
-    /// This process's turn for a call Redis allowed `after` from `now` (zero when Redis
-    /// could not be asked): never before the process's own previous turn plus an interval.
-    /// So pacing carries on seamlessly from the shared schedule when Redis goes away, and
-    /// back when an empty Redis comes back knowing nothing of the turns already taken.
-    fn turn_at(&self, now: Instant, after: Duration) -> Duration {
+    /// This process's wait for a call that Redis allowed `after` from `now`, or that Redis
+    /// could not be asked about (`None`). Without Redis the process takes turns on its own
+    /// schedule, which goes on from the last turn Redis gave it; for a while after that it
+    /// also keeps to its own schedule when Redis answers again, because an empty Redis
+    /// knows nothing of the turns taken meanwhile. Otherwise Redis's turn is the turn.
+    fn turn_at(&self, now: Instant, after: Option<Duration>) -> Duration {
+        let interval = Duration::from_micros(self.interval_us as u64);
         let mut turns = LOCAL_TURNS.lock().unwrap_or_else(|p| p.into_inner());
-        let next = turns.entry(self.key.clone()).or_insert(now);
-        let at = (*next).max(now + after);
-        *next = at + Duration::from_micros(self.interval_us as u64);
+        let own = turns.entry(self.key.clone()).or_insert(Turns {
+            next: now,
+            alone_at: None,
+        });
+        let at = match after {
+            None => {
+                own.alone_at = Some(now);
+                own.next.max(now)
+            }
+            Some(after) if own.alone_at.is_some_and(|t| now < t + ALONE_SETTLES_IN) => {
+                own.next.max(now + after)
+            }
+            Some(after) => now + after,
+        };
+        own.next = own.next.max(at + interval);
         at - now
     }
 }
@@ -106,35 +135,40 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    fn limiter(key: &str) -> RateLimiter {
+        // Never connected: only this process's own turns are exercised.
+        let pool = Builder::default_centralized().build_pool(1).unwrap();
+        RateLimiter::new(pool, key.into(), 10)
+    }
+
     #[tokio::test]
     async fn turns_space_every_caller_of_a_shop_in_the_process_with_or_without_redis() {
-        // Never connected: only the local pacing is exercised.
-        let pool = Builder::default_centralized().build_pool(1).unwrap();
-        let a = RateLimiter::new(pool.clone(), "unit:ratelimit:a".into(), 10);
-        let b = RateLimiter::new(pool, "unit:ratelimit:a".into(), 10);
+        let (a, b) = (limiter("unit:ratelimit:a"), limiter("unit:ratelimit:a"));
         let now = Instant::now();
-        let waits: Vec<Duration> = [&a, &b, &a, &b]
+        let ms = |d: Duration| d.as_millis();
+        // Redis gives the turns while it answers, in whatever order its replies come.
+        assert_eq!(ms(a.turn_at(now, Some(Duration::from_millis(200)))), 200);
+        assert_eq!(ms(b.turn_at(now, Some(Duration::ZERO))), 0);
+        // Without Redis: on from the last turn Redis gave, one interval apart, both clients.
+        let alone: Vec<u128> = [&a, &b, &a]
             .iter()
-            .map(|l| l.turn_at(now, Duration::ZERO))
+            .map(|l| ms(l.turn_at(now, None)))
             .collect();
-        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
         assert_eq!(
-            ms,
-            vec![0, 100, 200, 300],
+            alone,
+            vec![300, 400, 500],
             "two clients of one shop share its pace"
         );
-        // Redis, back and empty, allows a call at once: the process still waits its turn.
-        assert_eq!(a.turn_at(now, Duration::ZERO).as_millis(), 400);
-        // A turn Redis gives later than the process's own is kept.
-        assert_eq!(b.turn_at(now, Duration::from_millis(900)).as_millis(), 900);
-        assert_eq!(a.turn_at(now, Duration::ZERO).as_millis(), 1_000);
-        let other = RateLimiter::new(
-            Builder::default_centralized().build_pool(1).unwrap(),
-            "unit:ratelimit:b".into(),
-            10,
-        );
+        // Redis back and empty allows a call at once: the process still waits its turn.
+        assert_eq!(ms(a.turn_at(now, Some(Duration::ZERO))), 600);
+        // A later turn from Redis is kept.
+        assert_eq!(ms(b.turn_at(now, Some(Duration::from_millis(900)))), 900);
+        // Once settled, Redis's turn is the turn again.
+        let later = now + ALONE_SETTLES_IN + Duration::from_secs(1);
+        assert_eq!(ms(a.turn_at(later, Some(Duration::ZERO))), 0);
+        let other = limiter("unit:ratelimit:b");
         assert_eq!(
-            other.turn_at(now, Duration::ZERO),
+            other.turn_at(now, None),
             Duration::ZERO,
             "another shop has its own"
         );
