@@ -16,6 +16,7 @@ mod m20261201_000010_shop_connections;
 mod m20261201_000011_attribute_defaults;
 mod m20261201_000012_sync_log_workers;
 mod m20261201_000013_catalog_counts;
+mod m20261201_000014_batch_remaining;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_attribute_defaults::Migration),
             Box::new(m20261201_000012_sync_log_workers::Migration),
             Box::new(m20261201_000013_catalog_counts::Migration),
+            Box::new(m20261201_000014_batch_remaining::Migration),
         ]
     }
 }

@@ -97,19 +97,7 @@ impl Served {
             .stdout(Stdio::null())
             .kill_on_drop(true);
         if let Some(sandbox) = &self.sandbox {
-            let (shopee, tiktok) = (&sandbox.shopee, &sandbox.tiktok);
-            command
-                .env("SHOPEE_BASE_URL", &shopee.base_url)
-                .env("SHOPEE_PARTNER_ID", shopee.partner_id.to_string())
-                .env("SHOPEE_PARTNER_KEY", &shopee.partner_key)
-                .env("SHOPEE_SHOP_ID", shopee.shop_id.to_string())
-                .env("SHOPEE_ACCESS_TOKEN", &shopee.access_token)
-                .env("TIKTOK_BASE_URL", &tiktok.base_url)
-                .env("TIKTOK_AUTH_BASE_URL", &tiktok.base_url)
-                .env("TIKTOK_APP_KEY", &tiktok.app_key)
-                .env("TIKTOK_APP_SECRET", &tiktok.app_secret)
-                .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)
-                .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token);
+            support::shop_env(&mut command, &sandbox.shopee, &sandbox.tiktok);
         }
         command
     }

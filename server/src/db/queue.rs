@@ -138,6 +138,19 @@ pub async fn create_batch(
     Ok(NewBatch::Created { batch_id, job_ids })
 }
 
+/// Lets this transaction's commit return before its WAL reaches the disk. Only for the
+/// claim and the end of an attempt, where losing the commit is harmless: should Postgres
+/// crash in the fraction of a second before the WAL is flushed, the job is found as it was
+/// before, waiting (a lost claim: dispatched again from Postgres) or active with no
+/// heartbeat (a lost end: recovered as stalled, the attempt not counted), and the sync it
+/// runs again is idempotent. A batch's creation, the sync log, the claims on products and
+/// everything else keep the default, durable commit.
+async fn relaxed_commit(txn: &sea_orm::DatabaseTransaction) -> Result<(), DbErr> {
+    txn.execute_raw(sql("SET LOCAL synchronous_commit = off", []))
+        .await
+        .map(|_| ())
+}
+
 /// A job a worker now holds.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct ClaimedJob {
@@ -167,6 +180,8 @@ pub async fn claim(
     job_id: &str,
     worker_id: &str,
 ) -> Result<Option<ClaimedJob>, DbErr> {
+    let txn = db.begin().await?;
+    relaxed_commit(&txn).await?;
     let job = ClaimedJob::find_by_statement(sql(
         "UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
             heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
@@ -176,8 +191,9 @@ pub async fn claim(
                    plan_external_id",
         [job_id.into(), worker_id.into()],
     ))
-    .one(db)
+    .one(&txn)
     .await?;
+    txn.commit().await?;
     // Its own statement: holding the job's lock while taking the batch's would be the
     // opposite order to a cancel's (batch, then jobs), and the two could deadlock.
     if let Some(job) = &job {
@@ -279,6 +295,7 @@ pub async fn finish(
     // The job's end and, when it was the last one, its batch's end commit together: no
     // reader sees every job finished while the batch is not.
     let txn = db.begin().await?;
+    relaxed_commit(&txn).await?;
     let result = txn
         .execute_raw(sql(
             "WITH b AS (
@@ -316,8 +333,7 @@ pub async fn finish(
         txn.execute_raw(sql(
             "UPDATE sync_batches SET finished_at = now()
              WHERE id = (SELECT batch_id FROM sync_jobs WHERE id = $1) AND finished_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.batch_id = sync_batches.id
-                   AND j.state IN ('waiting', 'active', 'retrying'))",
+               AND remaining = 0",
             [job_id.into()],
         ))
         .await?;
@@ -353,12 +369,12 @@ pub async fn hand_back(
     Ok(result.rows_affected() == 1)
 }
 
-/// Marks the batch finished once none of its jobs is left to run.
+/// Marks the batch finished once none of its jobs is left to run (its `remaining`, kept
+/// by triggers on `sync_jobs`, is 0).
 pub async fn close_batch_if_done(db: &DatabaseConnection, batch_id: &str) -> Result<(), DbErr> {
     db.execute_raw(sql(
         "UPDATE sync_batches SET finished_at = now()
-         WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (
-            SELECT 1 FROM sync_jobs WHERE batch_id = $1 AND state IN ('waiting', 'active', 'retrying'))",
+         WHERE id = $1 AND finished_at IS NULL AND remaining = 0",
         [batch_id.into()],
     ))
     .await

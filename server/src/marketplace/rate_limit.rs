@@ -1,7 +1,13 @@
 //! Per-shop rate limits shared by every process that talks to a shop: one Redis key per
-//! shop holds the next free send time (GCRA's "theoretical arrival time"), so calls are
-//! spaced evenly whatever the number of workers and the queue never provokes a
-//! platform's own limit by itself.
+//! shop holds the shop's next free turn, so calls are spaced evenly whatever the number of
+//! workers and the queue never provokes a platform's own limit by itself.
+//!
+//! The turns follow the platform's own window: Shopee and TikTok Shop count calls per
+//! calendar second, so a limit of `n` gives each second `n` turns, one in the middle of
+//! each `1/n`-second part of it. The queue then runs at the full rate (no blanket margin),
+//! and a call that leaves up to half a part early or late is still counted in its own
+//! second. A caller woken later than that takes a fresh turn rather than spill into the
+//! next second.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -29,22 +35,39 @@ struct Turns {
 /// shop in the process takes turns on the same entry.
 static LOCAL_TURNS: LazyLock<Mutex<HashMap<String, Turns>>> = LazyLock::new(Mutex::default);
 
-/// Reserves the next free slot and answers how many microseconds to wait for it. Redis's
-/// own clock is used so that processes on different machines agree.
+/// Reserves the shop's next free turn and answers how many microseconds from now it is.
+/// Redis's own clock is used so that processes on different machines agree. Turn `p` of a
+/// second sits at `(2p + 1) / 2n` of it.
 const RESERVE: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-redis.call('SET', KEYS[1], tat + interval, 'PX', math.floor((tat - now + interval) / 1000) + 1000)
-return tat - now
+local n = tonumber(ARGV[1])
+local at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if at < now then at = now end
+local second = math.floor(at / 1000000)
+local part = math.floor((at - second * 1000000) * n / 1000000)
+local turn = second * 1000000 + math.floor((2 * part + 1) * 1000000 / (2 * n))
+if turn < at then
+  part = part + 1
+  if part >= n then
+    second = second + 1
+    part = 0
+  end
+  turn = second * 1000000 + math.floor((2 * part + 1) * 1000000 / (2 * n))
+end
+redis.call('SET', KEYS[1], turn + 1, 'PX', math.floor((turn - now) / 1000) + 2000)
+return turn - now
 "#;
+
+/// How many times a caller woken too late for its turn takes another before it sends
+/// anyway (a machine that busy gets a `RATE_LIMITED` answer, which is retried).
+const LATE_TURNS: usize = 3;
 
 #[derive(Clone)]
 pub struct RateLimiter {
     redis: Pool,
     key: String,
+    per_second: i64,
     interval_us: i64,
 }
 
@@ -54,12 +77,28 @@ impl RateLimiter {
         RateLimiter {
             redis,
             key,
+            per_second: i64::from(per_second.max(1)),
             interval_us: 1_000_000 / i64::from(per_second.max(1)),
         }
     }
 
     /// Waits until this caller may send one request.
     pub async fn wait_turn(&self) {
+        let late_by_at_most = Duration::from_micros(self.interval_us as u64 / 2);
+        for _ in 0..LATE_TURNS {
+            let wait = self.reserve().await;
+            let turn = Instant::now() + wait;
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            if Instant::now() <= turn + late_by_at_most {
+                return;
+            }
+        }
+    }
+
+    /// Reserves this caller's next turn and answers how long from now it is.
+    pub async fn reserve(&self) -> Duration {
         // Fail at once while Redis is reconnecting instead of waiting in fred's buffer: a
         // buffered reservation would still be made when Redis is back, pushing every
         // process's next turn back by one interval per call made during the outage.
@@ -73,7 +112,7 @@ impl RateLimiter {
             RESERVE.into(),
             1.into(),
             self.key.as_str().into(),
-            self.interval_us.into(),
+            self.per_second.into(),
         ];
         let reserved = tokio::time::timeout(
             REDIS_ANSWERS_WITHIN,
@@ -83,7 +122,7 @@ impl RateLimiter {
                 .custom::<i64, _>(fred::cmd!("EVAL"), args),
         )
         .await;
-        let wait = match reserved {
+        match reserved {
             Ok(Ok(us)) => self.turn_at(
                 Instant::now(),
                 Some(Duration::from_micros(us.max(0) as u64)),
@@ -98,9 +137,6 @@ impl RateLimiter {
                 tracing::warn!("rate limiter did not answer; pacing locally");
                 self.turn_at(Instant::now(), None)
             }
-        };
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
         }
     }
 

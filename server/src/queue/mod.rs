@@ -5,12 +5,14 @@
 
 pub mod events;
 pub mod job;
+mod progress;
 mod recovery;
 pub mod retry;
 pub mod rollback;
 pub mod worker;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use app::api::{
     dedupe_ids, parse_batch_platform, BatchCreated, BatchRequest, Platform, MAX_BATCH_PRODUCTS,
@@ -143,6 +145,7 @@ pub struct Queue {
     pub(crate) redis: Pool,
     pub(crate) keys: Keys,
     pub(crate) settings: QueueSettings,
+    progress: Arc<progress::Progress>,
 }
 
 impl Queue {
@@ -157,6 +160,7 @@ impl Queue {
             redis,
             keys: Keys::new(prefix),
             settings,
+            progress: Arc::default(),
         }
     }
 
@@ -306,9 +310,25 @@ impl Queue {
             .await?)
     }
 
-    /// Tells every listener (the SSE streams) that a batch changed. Best effort: the
-    /// streams also re-read the batch every few seconds.
+    /// Tells every listener (the SSE streams) that a batch changed, at most once per
+    /// batch every 100 ms from this process (`progress`). Best effort: the streams also
+    /// re-read the batch every few seconds.
     pub async fn publish(&self, batch_id: &str) {
+        match self.progress.changed(batch_id, Instant::now()) {
+            progress::Send::Now => self.send_progress(batch_id).await,
+            progress::Send::After(wait) => {
+                let (queue, batch_id) = (self.clone(), batch_id.to_string());
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    queue.progress.sending(&batch_id, Instant::now());
+                    queue.send_progress(&batch_id).await;
+                });
+            }
+            progress::Send::Covered => {}
+        }
+    }
+
+    async fn send_progress(&self, batch_id: &str) {
         let sent: Result<i64, _> = self.redis.next().publish(&self.keys.events, batch_id).await;
         if let Err(e) = sent {
             tracing::warn!(error = %e, batch_id, "could not publish batch progress");

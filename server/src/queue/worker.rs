@@ -287,7 +287,10 @@ impl Worker {
                 message: f.message,
             },
         };
-        if !jobs::finish(&self.queue.db, &job.id, &self.id, duration_ms, &finish).await? {
+        // A job finished here also closes its batch when it was the last (one commit).
+        let finished =
+            jobs::finish(&self.queue.db, &job.id, &self.id, duration_ms, &finish).await?;
+        if !finished {
             tracing::warn!(job_id = %job.id, "job was recovered from this worker meanwhile");
         }
         // Recorded first, so the retry cannot be claimed while the job still looks active;
@@ -295,7 +298,9 @@ impl Worker {
         if let Finish::Retry { delay_ms, .. } | Finish::Busy { delay_ms, .. } = &finish {
             self.queue.delay(&job.id, *delay_ms).await?;
         }
-        jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;
+        if !finished {
+            jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;
+        }
         self.queue.publish(&job.batch_id).await;
         Ok(())
     }

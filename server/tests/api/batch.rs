@@ -4,11 +4,15 @@
 
 use std::time::{Duration, Instant};
 
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use syncstore::db::users;
 
-use crate::support::{app_with_catalog, assert_error, spawn_app_with, TestApp, OWNER_EMAIL};
+use crate::support::{
+    app_with_catalog, assert_error, spawn_app_with, spawn_app_with_options, AppOptions, TestApp,
+    OWNER_EMAIL,
+};
 
 pub(crate) async fn start(app: &TestApp, body: Value) -> (u16, Value) {
     let res = app
@@ -559,4 +563,136 @@ async fn a_cancelled_batch_runs_no_more_jobs_and_says_cancelled() {
     let (code, body) = cancel("no-such-batch".into()).await;
     assert_eq!(code, 404);
     assert_error(&body, "NOT_FOUND");
+}
+
+/// (remaining as kept by the triggers, unfinished jobs counted, batch closed).
+async fn remaining(app: &TestApp, batch_id: &str) -> (i32, i64, bool) {
+    let row = app
+        .db
+        .query_one_raw(syncstore::db::sql(
+            "SELECT b.remaining, b.finished_at IS NOT NULL AS closed,
+                (SELECT count(*) FROM sync_jobs j WHERE j.batch_id = b.id
+                   AND j.state IN ('waiting', 'active', 'retrying')) AS unfinished
+             FROM sync_batches b WHERE b.id = $1",
+            [batch_id.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        row.try_get("", "remaining").unwrap(),
+        row.try_get("", "unfinished").unwrap(),
+        row.try_get("", "closed").unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_batch_knows_its_remaining_jobs_through_every_move_and_closes_at_none() {
+    use syncstore::db::queue::{self as jobs, Finish};
+    // No worker: the test moves the jobs itself, through the statements the queue uses.
+    let app = spawn_app_with_options(AppOptions {
+        worker: false,
+        ..AppOptions::default()
+    })
+    .await;
+    let batch_id: String = app
+        .db
+        .query_one_raw(syncstore::db::sql(
+            "INSERT INTO sync_batches (platform, total) VALUES ('shopee', 4) RETURNING id",
+            [],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let ids: Vec<String> = app
+        .db
+        .query_all_raw(syncstore::db::sql(
+            "INSERT INTO sync_jobs (batch_id, product_id, platform)
+             SELECT $1, n, 'shopee' FROM generate_series(1, 4) AS n RETURNING id",
+            [batch_id.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("", "id").unwrap())
+        .collect();
+    let expect = |left: i32| (left, i64::from(left), false);
+    assert_eq!(remaining(&app, &batch_id).await, expect(4), "inserted");
+
+    let claim = |id: String| {
+        let db = app.db.clone();
+        async move { jobs::claim(&db, &id, "w").await.unwrap().unwrap() }
+    };
+    claim(ids[0].clone()).await;
+    assert_eq!(remaining(&app, &batch_id).await, expect(4), "a claim");
+    let done = Finish::Completed { action: None };
+    assert!(jobs::finish(&app.db, &ids[0], "w", 5, &done).await.unwrap());
+    assert_eq!(remaining(&app, &batch_id).await, expect(3), "completed");
+
+    claim(ids[1].clone()).await;
+    let again = Finish::Retry {
+        delay_ms: 0,
+        code: "NETWORK_ERROR".into(),
+        message: "reset".into(),
+    };
+    assert!(jobs::finish(&app.db, &ids[1], "w", 5, &again)
+        .await
+        .unwrap());
+    assert_eq!(remaining(&app, &batch_id).await, expect(3), "to be retried");
+    claim(ids[1].clone()).await;
+    let failed = Finish::Failed {
+        code: "INVALID_PRODUCT".into(),
+        message: "no".into(),
+    };
+    assert!(jobs::finish(&app.db, &ids[1], "w", 5, &failed)
+        .await
+        .unwrap());
+    assert_eq!(remaining(&app, &batch_id).await, expect(2), "dead-lettered");
+    assert!(jobs::retry_dead(&app.db, &ids[1]).await.unwrap().is_some());
+    assert_eq!(
+        remaining(&app, &batch_id).await,
+        expect(3),
+        "a dead letter retried"
+    );
+
+    claim(ids[2].clone()).await;
+    assert!(jobs::hand_back(&app.db, &ids[2], "w").await.unwrap());
+    assert_eq!(remaining(&app, &batch_id).await, expect(3), "handed back");
+    claim(ids[2].clone()).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let recovered = jobs::recover_stalled(&app.db, 1).await.unwrap();
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(
+        remaining(&app, &batch_id).await,
+        expect(3),
+        "a stalled job recovered"
+    );
+
+    // A job running when the batch is cancelled finishes its attempt; the rest are
+    // discarded, and the batch closes when the running one ends.
+    claim(ids[3].clone()).await;
+    assert!(jobs::cancel_batch(&app.db, &batch_id, None).await.unwrap());
+    assert_eq!(
+        remaining(&app, &batch_id).await,
+        expect(1),
+        "cancelled, one running"
+    );
+    assert!(jobs::finish(&app.db, &ids[3], "w", 5, &done).await.unwrap());
+    assert_eq!(
+        remaining(&app, &batch_id).await,
+        (0, 0, true),
+        "closed at none"
+    );
+
+    // Deleting a batch's jobs (the batch going with them) leaves no count behind.
+    app.db
+        .execute_raw(syncstore::db::sql(
+            "DELETE FROM sync_batches WHERE id = $1",
+            [batch_id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(app.count("SELECT count(*) AS n FROM sync_jobs").await, 0);
 }

@@ -10,6 +10,7 @@ mod manual_sync;
 mod pages;
 mod products;
 mod queue_failures;
+mod rate_limit;
 mod robustness;
 mod rollback;
 mod rollout;

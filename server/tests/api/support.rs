@@ -544,20 +544,30 @@ impl TestApp {
             .env(
                 "SYNCSTORE_STALL_TIMEOUT_MS",
                 queue.stall_timeout.as_millis().to_string(),
-            )
-            .env("SHOPEE_BASE_URL", &shopee.base_url)
-            .env("SHOPEE_PARTNER_ID", shopee.partner_id.to_string())
-            .env("SHOPEE_PARTNER_KEY", &shopee.partner_key)
-            .env("SHOPEE_SHOP_ID", shopee.shop_id.to_string())
-            .env("SHOPEE_ACCESS_TOKEN", &shopee.access_token)
-            .env("TIKTOK_BASE_URL", &tiktok.base_url)
-            .env("TIKTOK_AUTH_BASE_URL", &tiktok.base_url)
-            .env("TIKTOK_APP_KEY", &tiktok.app_key)
-            .env("TIKTOK_APP_SECRET", &tiktok.app_secret)
-            .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)
-            .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token);
+            );
+        shop_env(&mut command, shopee, tiktok);
         command
     }
+}
+
+/// Points a `syncstore` process at these two shops, as a seller's environment would.
+pub fn shop_env(
+    command: &mut tokio::process::Command,
+    shopee: &syncstore::marketplace::shopee::ShopeeCredentials,
+    tiktok: &syncstore::marketplace::tiktok::TiktokCredentials,
+) {
+    command
+        .env("SHOPEE_BASE_URL", &shopee.base_url)
+        .env("SHOPEE_PARTNER_ID", shopee.partner_id.to_string())
+        .env("SHOPEE_PARTNER_KEY", &shopee.partner_key)
+        .env("SHOPEE_SHOP_ID", shopee.shop_id.to_string())
+        .env("SHOPEE_ACCESS_TOKEN", &shopee.access_token)
+        .env("TIKTOK_BASE_URL", &tiktok.base_url)
+        .env("TIKTOK_AUTH_BASE_URL", &tiktok.base_url)
+        .env("TIKTOK_APP_KEY", &tiktok.app_key)
+        .env("TIKTOK_APP_SECRET", &tiktok.app_secret)
+        .env("TIKTOK_SHOP_CIPHER", &tiktok.shop_cipher)
+        .env("TIKTOK_ACCESS_TOKEN", &tiktok.access_token);
 }
 
 /// A Redis server of a test's own, on a free port, that the test can stop and start again
