@@ -12,7 +12,7 @@ services:
 	@scripts/services.sh
 
 build: deps
-	cargo leptos build --release
+	cargo leptos build --release --split --precompress
 	cargo build --release -p sandbox
 
 run: build services
@@ -21,14 +21,14 @@ run: build services
 test: deps services clean-test-dbs
 	# Without the frontend crate: it would unify the browser (hydrate) features into app.
 	cargo nextest run --workspace --exclude frontend --no-fail-fast
-	cargo leptos build
+	cargo leptos build --split
 	cargo build -p sandbox --bin syncstore-sandbox
 	end2end/run.sh target/debug/syncstore
 
 # Queue overhead, the product list under load, a 50-product batch against the sandbox,
 # memory and the release WASM (docs/benchmarks.md).
 bench: deps services clean-test-dbs
-	cargo leptos build --release
+	cargo leptos build --release --split --precompress
 	cargo bench -p server --bench queue
 
 lint:

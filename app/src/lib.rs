@@ -12,22 +12,9 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
-use pages::{
-    audit::AuditPage,
-    batches::{BatchPage, BatchesPage},
-    dead_letters::DeadLettersPage,
-    login::LoginPage,
-    not_found::NotFoundPage,
-    product::ProductPage,
-    products::ProductsPage,
-    reports::{BatchReportPage, CompletionReportPage, PilotReportPage},
-    rollout::RolloutPage,
-    settings::SettingsPage,
-    sync_logs::SyncLogsPage,
-    validation::ValidationPage,
-};
+use pages::{lazy, login::LoginPage, not_found::NotFoundPage, products::ProductsPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -76,12 +63,6 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets end-to-end tests wait until the page is interactive; effects run only in the browser.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/syncstore.css"/>
         <Title text="SyncStore"/>
@@ -91,18 +72,18 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/dashboard") view=|| view! { <Redirect path="/dashboard/products"/> }/>
                 <Route path=path!("/dashboard/products") view=ProductsPage/>
-                <Route path=path!("/dashboard/products/:id") view=ProductPage ssr=SsrMode::Async/>
-                <Route path=path!("/dashboard/batches") view=BatchesPage/>
-                <Route path=path!("/dashboard/batches/:id") view=BatchPage/>
-                <Route path=path!("/dashboard/batches/:id/report") view=BatchReportPage/>
-                <Route path=path!("/dashboard/dead-letters") view=DeadLettersPage/>
-                <Route path=path!("/dashboard/sync-logs") view=SyncLogsPage/>
-                <Route path=path!("/dashboard/reports/pilot") view=PilotReportPage/>
-                <Route path=path!("/dashboard/reports/completion") view=CompletionReportPage/>
-                <Route path=path!("/dashboard/validation") view=ValidationPage/>
-                <Route path=path!("/dashboard/rollout") view=RolloutPage/>
-                <Route path=path!("/dashboard/audit") view=AuditPage/>
-                <Route path=path!("/dashboard/settings") view=SettingsPage/>
+                <Route path=path!("/dashboard/products/:id") view={Lazy::<lazy::Product>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/batches") view={Lazy::<lazy::Batches>::new()}/>
+                <Route path=path!("/dashboard/batches/:id") view={Lazy::<lazy::Batch>::new()}/>
+                <Route path=path!("/dashboard/batches/:id/report") view={Lazy::<lazy::BatchReport>::new()}/>
+                <Route path=path!("/dashboard/dead-letters") view={Lazy::<lazy::DeadLetters>::new()}/>
+                <Route path=path!("/dashboard/sync-logs") view={Lazy::<lazy::SyncLogs>::new()}/>
+                <Route path=path!("/dashboard/reports/pilot") view={Lazy::<lazy::PilotReport>::new()}/>
+                <Route path=path!("/dashboard/reports/completion") view={Lazy::<lazy::CompletionReport>::new()}/>
+                <Route path=path!("/dashboard/validation") view={Lazy::<lazy::Validation>::new()}/>
+                <Route path=path!("/dashboard/rollout") view={Lazy::<lazy::Rollout>::new()}/>
+                <Route path=path!("/dashboard/audit") view={Lazy::<lazy::Audit>::new()}/>
+                <Route path=path!("/dashboard/settings") view={Lazy::<lazy::Settings>::new()}/>
             </Routes>
         </Router>
     }

@@ -1,4 +1,4 @@
-import { test, expect, hydrated, openOwnProduct, ownTwoImageProduct, signIn, EXPECTED_404 } from "./fixtures";
+import { test, expect, hydrated, openOwnProduct, ownProductsPage, ownTwoImageProduct, signIn, EXPECTED_404 } from "./fixtures";
 
 test("a wrong password keeps the user on the login page with a message", async ({ page }) => {
   await page.goto("/login");
@@ -51,6 +51,24 @@ test("opening a product shows its master fields and mappings", async ({ page, is
   await expect(page.getByTestId("mapping-shopee")).toContainText("Not Synced");
   await expect(page.getByTestId("mapping-tiktok")).toContainText("Not Synced");
   await expect(page.getByText("Tokopedia status")).toBeVisible();
+});
+
+test("the products page needs no other page's code; a product's arrives when it is opened", async ({ page, isMobile }) => {
+  // The lazily loaded parts of a split build (`cargo leptos build --split`).
+  const lazy: string[] = [];
+  page.on("request", (req) => {
+    const file = new URL(req.url()).pathname.split("/").pop()!;
+    if (file.startsWith("split_") || file.startsWith("chunk_")) lazy.push(file);
+  });
+  await signIn(page, `/dashboard/products?page=${ownProductsPage()}`);
+  await expect(page.getByTestId("result-summary")).toContainText("4147 products");
+  expect(lazy, "WASM the products page fetched beyond its own").toEqual([]);
+
+  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  await list.getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/dashboard\/products\/\d+$/);
+  await expect(page.getByTestId("product-title")).toBeVisible();
+  expect(lazy.some((f) => f.startsWith("split___product_view")), `fetched: ${lazy.join(", ")}`).toBe(true);
 });
 
 test("an unknown product gets the 404 page", async ({ page }) => {

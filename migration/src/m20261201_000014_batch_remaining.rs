@@ -1,7 +1,8 @@
-//! Each batch keeps the number of its jobs still to run, so closing a batch reads one row
-//! instead of every job of the batch on every finish (`docs/queue.md`). Triggers keep the
-//! number right whichever statement moves a job: a finish, a cancel, a recovery, a retry
-//! of a dead letter, a rollback's jobs.
+//! Each batch keeps the number of its jobs still to run, and is closed (`finished_at`) the
+//! moment that number reaches 0, in the statement that moved its last job: closing a batch
+//! no longer reads every job of the batch on every finish (`docs/queue.md`). Triggers keep
+//! the number right whichever statement moves a job: a finish, a cancel, a recovery, a
+//! retry of a dead letter (which opens the batch again), a rollback's jobs.
 
 use sea_orm_migration::prelude::*;
 
@@ -19,6 +20,15 @@ FROM (SELECT batch_id, count(*) AS remaining FROM sync_jobs
       WHERE state IN ('waiting', 'active', 'retrying') GROUP BY batch_id) n
 WHERE b.id = n.batch_id;
 
+-- A batch with nothing left is closed (once: its first close time is kept); one that has
+-- jobs to run again is open.
+CREATE FUNCTION sync_batch_moved(batch_id TEXT, delta BIGINT) RETURNS VOID
+LANGUAGE sql AS $$
+    UPDATE sync_batches SET remaining = remaining + delta,
+        finished_at = CASE WHEN remaining + delta = 0 THEN COALESCE(finished_at, now()) END
+    WHERE id = batch_id
+$$;
+
 -- 1 for a job still to run (waiting, active, retrying), 0 for a finished one.
 CREATE FUNCTION sync_job_unfinished(state TEXT) RETURNS INTEGER
 LANGUAGE sql IMMUTABLE AS $$
@@ -29,29 +39,29 @@ $$;
 -- change (a claim, a heartbeat) is not written.
 CREATE FUNCTION sync_jobs_remaining_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE sync_batches b SET remaining = b.remaining + d.delta
+    PERFORM sync_batch_moved(d.batch_id, d.delta)
     FROM (SELECT batch_id, sum(sync_job_unfinished(state)) AS delta
           FROM new_jobs GROUP BY batch_id) d
-    WHERE b.id = d.batch_id AND d.delta <> 0;
+    WHERE d.delta <> 0;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION sync_jobs_remaining_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE sync_batches b SET remaining = b.remaining + d.delta
+    PERFORM sync_batch_moved(d.batch_id, d.delta)
     FROM (SELECT n.batch_id,
                  sum(sync_job_unfinished(n.state) - sync_job_unfinished(o.state)) AS delta
           FROM new_jobs n JOIN old_jobs o ON o.id = n.id GROUP BY n.batch_id) d
-    WHERE b.id = d.batch_id AND d.delta <> 0;
+    WHERE d.delta <> 0;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION sync_jobs_remaining_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE sync_batches b SET remaining = b.remaining - d.delta
+    PERFORM sync_batch_moved(d.batch_id, -d.delta)
     FROM (SELECT batch_id, sum(sync_job_unfinished(state)) AS delta
           FROM old_jobs GROUP BY batch_id) d
-    WHERE b.id = d.batch_id AND d.delta <> 0;
+    WHERE d.delta <> 0;
     RETURN NULL;
 END $$;
 
@@ -73,6 +83,7 @@ DROP TRIGGER sync_jobs_remaining_insert ON sync_jobs;
 DROP FUNCTION sync_jobs_remaining_deleted();
 DROP FUNCTION sync_jobs_remaining_updated();
 DROP FUNCTION sync_jobs_remaining_inserted();
+DROP FUNCTION sync_batch_moved(TEXT, BIGINT);
 DROP FUNCTION sync_job_unfinished(TEXT);
 ALTER TABLE sync_batches DROP COLUMN remaining;
 "#;

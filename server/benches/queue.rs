@@ -237,8 +237,8 @@ async fn list(products: usize, figures: &mut Vec<String>) {
     }
 }
 
-/// The gzipped size of what `cargo leptos build --release` put in the site's `pkg`: all of
-/// it, and what the products page loads before it is interactive.
+/// The gzipped size of what `cargo leptos build --release --split` put in the site's `pkg`:
+/// all of it, and what the products page loads before it is interactive.
 fn wasm_sizes() -> Option<(u64, u64)> {
     use std::io::Write;
     let pkg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
@@ -254,9 +254,10 @@ fn wasm_sizes() -> Option<(u64, u64)> {
         gz.write_all(&std::fs::read(&path).ok()?).ok()?;
         let size = gz.finish().ok()?.len() as u64;
         total += size;
-        // Split builds name the lazily loaded parts after their routes; the rest is
-        // what every page starts with.
-        if !name.contains("__") {
+        // A split build (`--split`) loads a lazy route's `split_*` file and the shared
+        // `chunk_*` files it needs only when that route is first visited; the products page
+        // is not lazy, so it needs only the rest (the main WASM and its JS).
+        if !(name.starts_with("split_") || name.starts_with("chunk_")) {
             first += size;
         }
     }
@@ -272,8 +273,35 @@ async fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    println!("Queue overhead: {jobs} no-op jobs in one batch, enqueue → worker → ack");
+    // `cargo bench -p server --bench queue -- list batch` runs only those parts.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let runs = |part: &str| only.is_empty() || only.iter().any(|o| o == part);
     let mut figures = Vec::new();
+    if runs("queue") {
+        queue_figures(jobs, &mut figures).await;
+    }
+    if runs("list") {
+        for products in [4_147, 100_000] {
+            list(products, &mut figures).await;
+        }
+    }
+    if runs("batch") {
+        batch_figures(&mut figures).await;
+    }
+    if runs("wasm") {
+        wasm_figures(&mut figures);
+    }
+    println!();
+    for f in figures {
+        println!("{f}");
+    }
+}
+
+async fn queue_figures(jobs: usize, figures: &mut Vec<String>) {
+    println!("Queue overhead: {jobs} no-op jobs in one batch, enqueue → worker → ack");
     // Worker processes of the default 4 slots (SPEC §2's figures)...
     for workers in [1, 2, 4] {
         let rate = queue_noop(jobs, workers, 4).await;
@@ -287,9 +315,9 @@ async fn main() {
         let rate = queue_noop(jobs, 1, slots).await;
         println!("  1 worker of {slots} slot(s): {rate:>8.0} jobs/s");
     }
-    for products in [4_147, 100_000] {
-        list(products, &mut figures).await;
-    }
+}
+
+async fn batch_figures(figures: &mut Vec<String>) {
     // SyncStore paces itself at the shop's own limit: its turns follow the calendar
     // second the sandbox counts, as Shopee and TikTok Shop do.
     let (sandbox_qps, own_qps, concurrency) = (20, 20, 8);
@@ -318,6 +346,9 @@ async fn main() {
     figures.push(format!(
         r#"{{"bench":"rss","idle_mb":{idle:.1},"batch50_mb":{peak:.1}}}"#
     ));
+}
+
+fn wasm_figures(figures: &mut Vec<String>) {
     match wasm_sizes() {
         Some((total, first)) => {
             println!("\nWASM and JS of the release site, gzipped: {total} bytes in all, {first} before the products page is interactive");
@@ -326,11 +357,7 @@ async fn main() {
             ));
         }
         None => println!(
-            "\nno release site in target/site/pkg: run `cargo leptos build --release` first"
+            "\nno release site in target/site/pkg: run `cargo leptos build --release --split` first"
         ),
-    }
-    println!();
-    for f in figures {
-        println!("{f}");
     }
 }

@@ -138,18 +138,16 @@ pub async fn create_batch(
     Ok(NewBatch::Created { batch_id, job_ids })
 }
 
-/// Lets this transaction's commit return before its WAL reaches the disk. Only for the
-/// claim and the end of an attempt, where losing the commit is harmless: should Postgres
-/// crash in the fraction of a second before the WAL is flushed, the job is found as it was
-/// before, waiting (a lost claim: dispatched again from Postgres) or active with no
-/// heartbeat (a lost end: recovered as stalled, the attempt not counted), and the sync it
-/// runs again is idempotent. A batch's creation, the sync log, the claims on products and
-/// everything else keep the default, durable commit.
-async fn relaxed_commit(txn: &sea_orm::DatabaseTransaction) -> Result<(), DbErr> {
-    txn.execute_raw(sql("SET LOCAL synchronous_commit = off", []))
-        .await
-        .map(|_| ())
-}
+/// A condition that is always true and lets the statement's own (implicit) transaction
+/// commit before its WAL reaches the disk (`SET LOCAL synchronous_commit = off` for one
+/// statement: a row the statement changes has passed every condition, this one too). Only
+/// for the claim and the end of an attempt, where losing the commit is harmless: should
+/// Postgres crash in the fraction of a second before the WAL is flushed, the job is found
+/// as it was before, waiting (a lost claim: dispatched again from Postgres) or active with
+/// no heartbeat (a lost end: recovered as stalled, the attempt not counted), and the sync
+/// it runs again is idempotent. A batch's creation, the sync log, the claims on products
+/// and everything else keep the default, durable commit.
+const RELAXED_COMMIT: &str = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
 
 /// A job a worker now holds.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -165,6 +163,8 @@ pub struct ClaimedJob {
     pub snapshot_id: Option<i64>,
     pub plan_action: Option<String>,
     pub plan_external_id: Option<String>,
+    /// Whether the batch had started before this claim.
+    pub batch_started: bool,
 }
 
 impl ClaimedJob {
@@ -180,23 +180,26 @@ pub async fn claim(
     job_id: &str,
     worker_id: &str,
 ) -> Result<Option<ClaimedJob>, DbErr> {
-    let txn = db.begin().await?;
-    relaxed_commit(&txn).await?;
     let job = ClaimedJob::find_by_statement(sql(
-        "UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
-            heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
-         WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
-           AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
-         RETURNING id, batch_id, product_id, platform, attempts, max_attempts, snapshot_id, plan_action,
-                   plan_external_id",
+        &format!(
+            "UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
+                heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
+             WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
+               AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
+               AND {RELAXED_COMMIT}
+             RETURNING id, batch_id, product_id, platform, attempts, max_attempts, snapshot_id, plan_action,
+                       plan_external_id,
+                       (SELECT b.started_at IS NOT NULL FROM sync_batches b WHERE b.id = sync_jobs.batch_id)
+                           AS batch_started"
+        ),
         [job_id.into(), worker_id.into()],
     ))
-    .one(&txn)
+    .one(db)
     .await?;
-    txn.commit().await?;
     // Its own statement: holding the job's lock while taking the batch's would be the
-    // opposite order to a cancel's (batch, then jobs), and the two could deadlock.
-    if let Some(job) = &job {
+    // opposite order to a cancel's (batch, then jobs), and the two could deadlock. Only the
+    // batch's first claim has anything to write.
+    if let Some(job) = job.as_ref().filter(|job| !job.batch_started) {
         db.execute_raw(sql(
             "UPDATE sync_batches SET started_at = now() WHERE id = $1 AND started_at IS NULL",
             [job.batch_id.clone().into()],
@@ -292,29 +295,31 @@ pub async fn finish(
             ("failed", 0, None, Some(code.clone()), Some(message.clone()))
         }
     };
-    // The job's end and, when it was the last one, its batch's end commit together: no
-    // reader sees every job finished while the batch is not.
-    let txn = db.begin().await?;
-    relaxed_commit(&txn).await?;
-    let result = txn
+    // One statement: the job's end and, when it was the last one, its batch's end (the
+    // trigger on `sync_jobs` closes the batch) commit together, so no reader sees every job
+    // finished while the batch is not.
+    let result = db
         .execute_raw(sql(
-            "WITH b AS (
-                -- Locked, so a cancel committing meanwhile is seen, not raced.
-                SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
-             )
-             UPDATE sync_jobs j SET
-                state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
-                run_at = now() + $4 * interval '1 millisecond',
-                action = $5, error_code = $6, error_message = $7,
-                discard_reason = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'batch cancelled'
-                    ELSE j.discard_reason END,
-                duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
-                attempts = GREATEST(j.attempts + $9, 0),
-                finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
-                updated_at = now()
-             FROM b
-             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2",
+            &format!(
+                "WITH b AS (
+                    -- Locked, so a cancel committing meanwhile is seen, not raced.
+                    SELECT b.id, b.cancelled FROM sync_batches b
+                    WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
+                 )
+                 UPDATE sync_jobs j SET
+                    state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
+                    run_at = now() + $4 * interval '1 millisecond',
+                    action = $5, error_code = $6, error_message = $7,
+                    discard_reason = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'batch cancelled'
+                        ELSE j.discard_reason END,
+                    duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                    attempts = GREATEST(j.attempts + $9, 0),
+                    finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
+                    updated_at = now()
+                 FROM b
+                 WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2
+                   AND {RELAXED_COMMIT}"
+            ),
             [
                 job_id.into(),
                 worker_id.into(),
@@ -328,18 +333,7 @@ pub async fn finish(
             ],
         ))
         .await?;
-    let finished = result.rows_affected() == 1;
-    if finished {
-        txn.execute_raw(sql(
-            "UPDATE sync_batches SET finished_at = now()
-             WHERE id = (SELECT batch_id FROM sync_jobs WHERE id = $1) AND finished_at IS NULL
-               AND remaining = 0",
-            [job_id.into()],
-        ))
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(finished)
+    Ok(result.rows_affected() == 1)
 }
 
 /// Hands a job back unfinished (graceful shutdown): the interrupted attempt is not held
@@ -369,8 +363,9 @@ pub async fn hand_back(
     Ok(result.rows_affected() == 1)
 }
 
-/// Marks the batch finished once none of its jobs is left to run (its `remaining`, kept
-/// by triggers on `sync_jobs`, is 0).
+/// Marks the batch finished if none of its jobs is left to run (its `remaining`, kept by
+/// triggers on `sync_jobs`, is 0). The triggers close a batch themselves when its last job
+/// ends; this closes a batch that never had a job.
 pub async fn close_batch_if_done(db: &DatabaseConnection, batch_id: &str) -> Result<(), DbErr> {
     db.execute_raw(sql(
         "UPDATE sync_batches SET finished_at = now()

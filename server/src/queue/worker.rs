@@ -28,6 +28,13 @@ const PAUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long a job may keep running after SIGTERM before it is handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+/// Acknowledges job `ARGV[1]` (out of the worker's list `KEYS[1]`) and moves the next id
+/// from the wait list `KEYS[2]` into the worker's list, atomically: the next id or nil.
+const ACK_AND_TAKE: &str = r#"
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+return redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT')
+"#;
+
 pub struct Worker {
     id: String,
     queue: Queue,
@@ -153,19 +160,26 @@ impl Worker {
     }
 
     /// One slot: takes a job id into this worker's private list (so it is never only in
-    /// memory), runs it, acknowledges it.
+    /// memory), runs it, acknowledges it and takes the next in the same round trip; waits
+    /// for one only when the line is empty.
     async fn slot(self: Arc<Self>, client: Client, shutdown: watch::Receiver<bool>) {
         let active = self.queue.keys.active(&self.id);
+        let mut next: Option<String> = None;
         while !*shutdown.borrow() {
-            let taken: Result<Option<String>, _> = client
-                .blmove(
-                    &self.queue.keys.wait,
-                    &active,
-                    LMoveDirection::Right,
-                    LMoveDirection::Left,
-                    1.0,
-                )
-                .await;
+            let taken: Result<Option<String>, _> = match next.take() {
+                Some(job_id) => Ok(Some(job_id)),
+                None => {
+                    client
+                        .blmove(
+                            &self.queue.keys.wait,
+                            &active,
+                            LMoveDirection::Right,
+                            LMoveDirection::Left,
+                            1.0,
+                        )
+                        .await
+                }
+            };
             match taken {
                 Ok(Some(job_id)) if *shutdown.borrow() => {
                     // Taken just as the worker began to stop: back to the front of the line.
@@ -173,8 +187,17 @@ impl Worker {
                         let _: Result<i64, _> = self.queue.redis.lrem(&active, 1, &job_id).await;
                     }
                 }
-                Ok(Some(job_id)) => {
-                    if let Err(e) = self.take(&job_id, &active, shutdown.clone()).await {
+                Ok(Some(job_id)) => match self.take(&job_id, shutdown.clone()).await {
+                    Ok(()) => match self.acknowledge(&client, &active, &job_id).await {
+                        Ok(taken) => next = taken,
+                        Err(e) => {
+                            // Left in this worker's list; should the worker stop, the id is
+                            // handed on and dropped by the claim (the job is finished).
+                            tracing::warn!(error = %e, %job_id, "acknowledging a job failed");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    },
+                    Err(e) => {
                         // Back in line for any worker; should Redis be failing too, the
                         // orphan sweep finds the job from Postgres later.
                         tracing::error!(error = %e, %job_id, "job could not be processed");
@@ -184,7 +207,7 @@ impl Worker {
                         }
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
-                }
+                },
                 // fred reports a blocking pop that found nothing as a timeout.
                 Ok(None) => {}
                 Err(e) if *e.kind() == fred::error::ErrorKind::Timeout => {}
@@ -194,15 +217,35 @@ impl Worker {
                 }
             }
         }
+        if let Some(job_id) = next {
+            // Taken as the worker stopped: back to the front of the line.
+            if self.queue.dispatch_first(&job_id).await.is_ok() {
+                let _: Result<i64, _> = self.queue.redis.lrem(&active, 1, &job_id).await;
+            }
+        }
         let _ = client.quit().await;
     }
 
-    async fn take(
+    /// Removes a recorded job from this worker's list and moves the next waiting id into
+    /// it, in one script: the id of the next job, if any.
+    async fn acknowledge(
         &self,
-        job_id: &str,
+        client: &Client,
         active: &str,
-        shutdown: watch::Receiver<bool>,
-    ) -> Result<(), QueueError> {
+        job_id: &str,
+    ) -> Result<Option<String>, QueueError> {
+        Ok(client
+            .eval(
+                ACK_AND_TAKE,
+                vec![active.to_string(), self.queue.keys.wait.clone()],
+                vec![job_id.to_string()],
+            )
+            .await?)
+    }
+
+    /// Claims and runs a job whose id this worker took; a job it cannot claim (held by
+    /// another worker, finished, not yet due) is left alone.
+    async fn take(&self, job_id: &str, shutdown: watch::Receiver<bool>) -> Result<(), QueueError> {
         match jobs::claim(&self.queue.db, job_id, &self.id).await? {
             Some(job) => {
                 self.hold(job_id, true);
@@ -220,7 +263,6 @@ impl Worker {
                 }
             }
         }
-        let _: i64 = self.queue.redis.lrem(active, 1, job_id).await?;
         Ok(())
     }
 
@@ -287,7 +329,7 @@ impl Worker {
                 message: f.message,
             },
         };
-        // A job finished here also closes its batch when it was the last (one commit).
+        // A job finished here also closes its batch when it was the last (one statement).
         let finished =
             jobs::finish(&self.queue.db, &job.id, &self.id, duration_ms, &finish).await?;
         if !finished {
@@ -297,9 +339,6 @@ impl Worker {
         // timed before the id leaves this worker's list, so it is always somewhere in Redis.
         if let Finish::Retry { delay_ms, .. } | Finish::Busy { delay_ms, .. } = &finish {
             self.queue.delay(&job.id, *delay_ms).await?;
-        }
-        if !finished {
-            jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;
         }
         self.queue.publish(&job.batch_id).await;
         Ok(())
