@@ -11,6 +11,9 @@ pub struct Migration;
 
 const UP: &str = r#"
 -- No job changes while the number is first counted and the triggers are put in place.
+-- Batches first, as every statement that moves jobs takes them (a cancel holds its batch,
+-- then changes jobs), so a cancel running meanwhile finishes first instead of deadlocking.
+LOCK TABLE sync_batches IN ACCESS EXCLUSIVE MODE;
 LOCK TABLE sync_jobs IN SHARE ROW EXCLUSIVE MODE;
 
 ALTER TABLE sync_batches ADD COLUMN remaining INTEGER NOT NULL DEFAULT 0;

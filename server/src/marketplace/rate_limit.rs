@@ -78,7 +78,8 @@ impl RateLimiter {
             redis,
             key,
             per_second: i64::from(per_second.max(1)),
-            interval_us: 1_000_000 / i64::from(per_second.max(1)),
+            // Rounded up, so that paced alone no second holds more than `per_second` calls.
+            interval_us: 1_000_000_u64.div_ceil(u64::from(per_second.max(1))) as i64,
         }
     }
 
@@ -86,8 +87,11 @@ impl RateLimiter {
     pub async fn wait_turn(&self) {
         let late_by_at_most = Duration::from_micros(self.interval_us as u64 / 2);
         for _ in 0..LATE_TURNS {
+            // Timed from before the request: a reply that took long to be read (a busy
+            // machine) counts as lateness too.
+            let asked = Instant::now();
             let wait = self.reserve().await;
-            let turn = Instant::now() + wait;
+            let turn = asked + wait;
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }

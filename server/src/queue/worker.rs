@@ -2,7 +2,7 @@
 //! time, a heartbeat, and the periodic recovery work. Runs inside `syncstore serve` and as
 //! `syncstore worker`, any number of them against the same Postgres and Redis.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,12 +28,19 @@ const PAUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long a job may keep running after SIGTERM before it is handed back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
-/// Acknowledges job `ARGV[1]` (out of the worker's list `KEYS[1]`) and moves the next id
-/// from the wait list `KEYS[2]` into the worker's list, atomically: the next id or nil.
+/// Acknowledges job `ARGV[1]` (out of the worker's list `KEYS[1]`) and, when `ARGV[2]` is
+/// `take`, moves the next id from the wait list `KEYS[2]` into the worker's list,
+/// atomically: the next id or nil.
 const ACK_AND_TAKE: &str = r#"
 redis.call('LREM', KEYS[1], 1, ARGV[1])
-return redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT')
+if ARGV[2] == 'take' then
+  return redis.call('LMOVE', KEYS[2], KEYS[1], 'RIGHT', 'LEFT')
+end
+return false
 "#;
+
+/// Every how many heartbeats a worker looks for ids in its list that no slot holds.
+const STRAYS_EVERY_BEATS: u64 = 5;
 
 pub struct Worker {
     id: String,
@@ -41,6 +48,9 @@ pub struct Worker {
     handler: Arc<dyn JobHandler>,
     /// The jobs this process runs now; only these get heartbeats.
     held: Arc<Mutex<HashSet<String>>>,
+    /// The ids this process's slots have taken into its list and not yet let go, with how
+    /// many slots hold each (a job id delivered twice may reach two slots).
+    in_hand: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Worker {
@@ -52,6 +62,7 @@ impl Worker {
             queue,
             handler,
             held: Arc::default(),
+            in_hand: Arc::default(),
         }
     }
 
@@ -99,9 +110,17 @@ impl Worker {
     }
 
     async fn heartbeat_loop(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut beats: u64 = 0;
+        let mut strays = HashSet::new();
         loop {
             if let Err(e) = self.announce().await {
                 tracing::warn!(error = %e, "heartbeat to Redis failed");
+            }
+            beats += 1;
+            if beats.is_multiple_of(STRAYS_EVERY_BEATS) {
+                if let Err(e) = self.return_strays(&mut strays).await {
+                    tracing::warn!(error = %e, "looking for stray job ids failed");
+                }
             }
             let held: Vec<String> = self.held().into_iter().collect();
             if !held.is_empty() {
@@ -146,6 +165,43 @@ impl Worker {
         }
     }
 
+    /// Hands back ids that sit in this worker's list while no slot holds them, seen so on
+    /// two looks in a row (10 s apart): Redis moved them in for a reply that never reached
+    /// the slot (a connection cut just then). Without this they would wait for the
+    /// worker's end. Another worker may then get an id this one also runs; the claim in
+    /// Postgres lets only one of them run the job.
+    async fn return_strays(&self, seen_before: &mut HashSet<String>) -> Result<(), QueueError> {
+        let active = self.queue.keys.active(&self.id);
+        let listed: Vec<String> = self.queue.redis.lrange(&active, 0, -1).await?;
+        let strays: HashSet<String> = {
+            let in_hand = self.in_hand.lock().unwrap_or_else(|p| p.into_inner());
+            listed
+                .into_iter()
+                .filter(|id| !in_hand.contains_key(id))
+                .collect()
+        };
+        for job_id in strays.intersection(seen_before) {
+            tracing::warn!(%job_id, "job id in this worker's list but in no slot; handed back");
+            self.queue.dispatch_first(job_id).await?;
+            let _: i64 = self.queue.redis.lrem(&active, 1, job_id).await?;
+        }
+        *seen_before = strays.difference(seen_before).cloned().collect();
+        Ok(())
+    }
+
+    /// A slot took `job_id` into this worker's list (`true`) or let it go (`false`).
+    fn in_hand(&self, job_id: &str, taken: bool) {
+        let mut in_hand = self.in_hand.lock().unwrap_or_else(|p| p.into_inner());
+        if taken {
+            *in_hand.entry(job_id.to_string()).or_default() += 1;
+        } else if let Some(n) = in_hand.get_mut(job_id) {
+            *n -= 1;
+            if *n == 0 {
+                in_hand.remove(job_id);
+            }
+        }
+    }
+
     fn held(&self) -> HashSet<String> {
         self.held.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -169,7 +225,7 @@ impl Worker {
             let taken: Result<Option<String>, _> = match next.take() {
                 Some(job_id) => Ok(Some(job_id)),
                 None => {
-                    client
+                    let taken: Result<Option<String>, _> = client
                         .blmove(
                             &self.queue.keys.wait,
                             &active,
@@ -177,7 +233,11 @@ impl Worker {
                             LMoveDirection::Left,
                             1.0,
                         )
-                        .await
+                        .await;
+                    if let Ok(Some(job_id)) = &taken {
+                        self.in_hand(job_id, true);
+                    }
+                    taken
                 }
             };
             match taken {
@@ -186,11 +246,21 @@ impl Worker {
                     if self.queue.dispatch_first(&job_id).await.is_ok() {
                         let _: Result<i64, _> = self.queue.redis.lrem(&active, 1, &job_id).await;
                     }
+                    self.in_hand(&job_id, false);
                 }
                 Ok(Some(job_id)) => match self.take(&job_id, shutdown.clone()).await {
-                    Ok(()) => match self.acknowledge(&client, &active, &job_id).await {
-                        Ok(taken) => next = taken,
+                    Ok(()) => match self.acknowledge(&client, &active, &job_id, &shutdown).await {
+                        Ok(taken) => {
+                            self.in_hand(&job_id, false);
+                            if let Some(taken) = &taken {
+                                self.in_hand(taken, true);
+                            }
+                            next = taken;
+                        }
                         Err(e) => {
+                            // The reply may be lost after Redis ran the script; anything it
+                            // left in this worker's list is handed back as a stray.
+                            self.in_hand(&job_id, false);
                             // Left in this worker's list; should the worker stop, the id is
                             // handed on and dropped by the claim (the job is finished).
                             tracing::warn!(error = %e, %job_id, "acknowledging a job failed");
@@ -205,6 +275,7 @@ impl Worker {
                             let _: Result<i64, _> =
                                 self.queue.redis.lrem(&active, 1, &job_id).await;
                         }
+                        self.in_hand(&job_id, false);
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 },
@@ -222,23 +293,26 @@ impl Worker {
             if self.queue.dispatch_first(&job_id).await.is_ok() {
                 let _: Result<i64, _> = self.queue.redis.lrem(&active, 1, &job_id).await;
             }
+            self.in_hand(&job_id, false);
         }
         let _ = client.quit().await;
     }
 
-    /// Removes a recorded job from this worker's list and moves the next waiting id into
-    /// it, in one script: the id of the next job, if any.
+    /// Removes a recorded job from this worker's list and, unless the worker is stopping,
+    /// moves the next waiting id into it, in one script: the id of the next job, if any.
     async fn acknowledge(
         &self,
         client: &Client,
         active: &str,
         job_id: &str,
+        shutdown: &watch::Receiver<bool>,
     ) -> Result<Option<String>, QueueError> {
+        let take = if *shutdown.borrow() { "stop" } else { "take" };
         Ok(client
             .eval(
                 ACK_AND_TAKE,
                 vec![active.to_string(), self.queue.keys.wait.clone()],
-                vec![job_id.to_string()],
+                vec![job_id.to_string(), take.to_string()],
             )
             .await?)
     }

@@ -479,3 +479,47 @@ async fn a_worker_frozen_past_the_stall_timeout_duplicates_no_listing() {
     assert_eq!(body["status"], "completed", "{body:#}");
     assert_listings(&app, 20).await;
 }
+
+#[tokio::test]
+async fn a_job_id_left_in_a_live_workers_list_without_a_slot_is_handed_back_and_runs() {
+    use fred::prelude::*;
+    use sea_orm::ConnectionTrait;
+    let (app, ids) = app_for_workers(1).await;
+    let _worker = app.worker_process(1);
+    workers_up(&app, 1).await;
+    let redis = syncstore::redis::connect(&app.settings.redis_url)
+        .await
+        .unwrap();
+    let prefix = &app.settings.redis_prefix;
+    let workers: Vec<String> = redis
+        .smembers(format!("{prefix}queue:workers"))
+        .await
+        .unwrap();
+    let active = format!("{prefix}queue:active:{}", workers[0]);
+    // A job recorded but never dispatched, whose id Redis moved into the worker's list for
+    // a reply that never reached a slot (a connection cut just then).
+    let row = app
+        .db
+        .query_one_raw(syncstore::db::sql(
+            "WITH b AS (INSERT INTO sync_batches (platform, total) VALUES ('shopee', 1) RETURNING id)
+             INSERT INTO sync_jobs (batch_id, product_id, platform)
+             SELECT b.id, $1, 'shopee' FROM b RETURNING id, batch_id",
+            [ids[0].into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let (job, batch): (String, String) = (
+        row.try_get("", "id").unwrap(),
+        row.try_get("", "batch_id").unwrap(),
+    );
+    let _: i64 = redis.lpush(&active, job.clone()).await.unwrap();
+    // Found on two looks 10 s apart, then handed back and run.
+    let body = wait_finished(&app, &batch, Duration::from_secs(45)).await;
+    assert_eq!(body["status"], "completed", "{body:#}");
+    let left: Vec<String> = redis.lrange(&active, 0, -1).await.unwrap();
+    assert!(
+        !left.contains(&job),
+        "the stray id left the worker's list: {left:?}"
+    );
+}
