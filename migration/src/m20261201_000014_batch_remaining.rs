@@ -11,8 +11,11 @@ pub struct Migration;
 
 const UP: &str = r#"
 -- No job changes while the number is first counted and the triggers are put in place.
--- Batches first, as every statement that moves jobs takes them (a cancel holds its batch,
--- then changes jobs), so a cancel running meanwhile finishes first instead of deadlocking.
+-- Both tables are locked up front, batches first as a cancel takes them. A statement of a
+-- process still running that takes them the other way round (a claim reads its batch
+-- after locking its job) can meet this in a deadlock in the microseconds between the two;
+-- Postgres then aborts one side: a worker retries its claim, a failed migration runs
+-- again at the next start.
 LOCK TABLE sync_batches IN ACCESS EXCLUSIVE MODE;
 LOCK TABLE sync_jobs IN SHARE ROW EXCLUSIVE MODE;
 

@@ -390,6 +390,8 @@ pub async fn restore_mapping(
 pub struct BatchGuard {
     pub rollback: bool,
     pub rolled_back: bool,
+    /// The batch was cancelled: none of its jobs runs again.
+    pub cancelled: bool,
     pub owner: bool,
 }
 
@@ -407,7 +409,7 @@ pub async fn guard(
             // A job is rolled back when a rollback of its batch, not cancelled, undid at
             // least one listing, or when any rollback since its batch undid its own product
             // and platform.
-            "SELECT b.kind = 'rollback' AS rollback,
+            "SELECT b.kind = 'rollback' AS rollback, b.cancelled,
                     EXISTS (SELECT 1 FROM sync_batches r JOIN sync_jobs rj ON rj.batch_id = r.id
                             WHERE r.rollback_of = b.id AND NOT r.cancelled AND rj.state = 'completed')
                     OR EXISTS (SELECT 1 FROM sync_jobs j
@@ -426,6 +428,7 @@ pub async fn guard(
         Ok(BatchGuard {
             rollback: r.try_get("", "rollback")?,
             rolled_back: r.try_get("", "rolled_back")?,
+            cancelled: r.try_get("", "cancelled")?,
             owner: r.try_get("", "owner")?,
         })
     })

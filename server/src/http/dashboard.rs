@@ -141,9 +141,16 @@ impl Dashboard for DbDashboard {
     }
 
     async fn retry_dead_letter(&self, user_id: Option<i64>, job_id: String) -> Result<(), Failure> {
-        if self.guard(&job_id, user_id, "retries").await?.rolled_back {
+        let guard = self.guard(&job_id, user_id, "retries").await?;
+        if guard.rolled_back {
             return Err(Failure::Conflict(
                 "this job's batch was rolled back: retrying it would list the product again; sync the product from its page if that is what you want".into(),
+            ));
+        }
+        if guard.cancelled {
+            // The queue runs no job of a cancelled batch: a retry would wait for ever.
+            return Err(Failure::Conflict(
+                "this job's batch was cancelled: its jobs do not run again; start a new batch with the product or sync it from its page".into(),
             ));
         }
         match self.0.queue.retry_dead(&job_id, user_id).await {

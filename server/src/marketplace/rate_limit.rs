@@ -87,22 +87,19 @@ impl RateLimiter {
     pub async fn wait_turn(&self) {
         let late_by_at_most = Duration::from_micros(self.interval_us as u64 / 2);
         for _ in 0..LATE_TURNS {
-            // Timed from before the request: a reply that took long to be read (a busy
-            // machine) counts as lateness too.
-            let asked = Instant::now();
-            let wait = self.reserve().await;
-            let turn = asked + wait;
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+            let turn = self.reserve().await;
+            tokio::time::sleep_until(turn.into()).await;
             if Instant::now() <= turn + late_by_at_most {
                 return;
             }
         }
     }
 
-    /// Reserves this caller's next turn and answers how long from now it is.
-    pub async fn reserve(&self) -> Duration {
+    /// Reserves this caller's next turn and answers when it is.
+    pub async fn reserve(&self) -> Instant {
+        // Redis's turn is timed from before the request: a reply that took long to be read
+        // (a busy machine) makes the caller late, and it should know.
+        let asked = Instant::now();
         // Fail at once while Redis is reconnecting instead of waiting in fred's buffer: a
         // buffered reservation would still be made when Redis is back, pushing every
         // process's next turn back by one interval per call made during the outage.
@@ -127,19 +124,20 @@ impl RateLimiter {
         )
         .await;
         match reserved {
-            Ok(Ok(us)) => self.turn_at(
-                Instant::now(),
-                Some(Duration::from_micros(us.max(0) as u64)),
-            ),
+            Ok(Ok(us)) => {
+                asked + self.turn_at(asked, Some(Duration::from_micros(us.max(0) as u64)))
+            }
             // Without Redis the limit cannot be shared; this process paces itself alone at
             // the configured rate, the safest guess.
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "rate limiter unavailable; pacing locally");
-                self.turn_at(Instant::now(), None)
+                let now = Instant::now();
+                now + self.turn_at(now, None)
             }
             Err(_) => {
                 tracing::warn!("rate limiter did not answer; pacing locally");
-                self.turn_at(Instant::now(), None)
+                let now = Instant::now();
+                now + self.turn_at(now, None)
             }
         }
     }

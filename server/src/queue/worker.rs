@@ -129,8 +129,14 @@ impl Worker {
                 }
             }
             // Beats continue through a graceful shutdown until the last job is let go.
-            if *shutdown.borrow() && held.is_empty() {
-                return;
+            if *shutdown.borrow() {
+                if held.is_empty() {
+                    return;
+                }
+                // The stop was seen: `changed()` would answer at once from now on (its
+                // sender may be gone), so the beats keep their pace by the clock alone.
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+                continue;
             }
             tokio::select! {
                 _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}

@@ -696,3 +696,42 @@ async fn a_batch_knows_its_remaining_jobs_through_every_move_and_closes_at_none(
         .unwrap();
     assert_eq!(app.count("SELECT count(*) AS n FROM sync_jobs").await, 0);
 }
+
+#[tokio::test]
+async fn a_dead_letter_of_a_cancelled_batch_is_not_retried_into_a_job_that_never_runs() {
+    let (app, mut catalog) = app_with_catalog(1).await;
+    catalog[0].images.truncate(2);
+    app.import(&catalog).await;
+    let id = app.get_json("/api/products").await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let batch = start_ok(&app, &[id], "shopee").await;
+    wait_finished(&app, &batch, Duration::from_secs(30)).await;
+    let dead = syncstore::db::batches::dead_letters(&app.db).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    // As a cancel while another job of the batch still ran leaves it.
+    app.db
+        .execute_raw(syncstore::db::sql(
+            "UPDATE sync_batches SET cancelled = true WHERE id = $1",
+            [batch.clone().into()],
+        ))
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/fn/retry_dead_letter"))
+        .form(&[("job_id", dead[0].job_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (code, body) = (res.status().as_u16(), res.text().await.unwrap());
+    assert_eq!(code, 409, "{body}");
+    assert!(body.contains("batch was cancelled"), "{body}");
+    let still = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM sync_jobs WHERE id = '{}' AND state = 'failed'",
+            dead[0].job_id
+        ))
+        .await;
+    assert_eq!(still, 1, "the dead letter is left as it was");
+}
