@@ -264,11 +264,11 @@ impl Worker {
                             next = taken;
                         }
                         Err(e) => {
-                            // The reply may be lost after Redis ran the script; anything it
-                            // left in this worker's list is handed back as a stray.
+                            // Redis may have run the script with its reply lost: whatever
+                            // it left in this worker's list (this finished job's id, the next
+                            // one) is handed back as a stray, and a finished job's id is
+                            // dropped by the claim.
                             self.in_hand(&job_id, false);
-                            // Left in this worker's list; should the worker stop, the id is
-                            // handed on and dropped by the claim (the job is finished).
                             tracing::warn!(error = %e, %job_id, "acknowledging a job failed");
                             tokio::time::sleep(Duration::from_secs(1)).await;
                         }
