@@ -365,7 +365,7 @@ pub async fn hand_back(
 
 /// Marks the batch finished if none of its jobs is left to run (its `remaining`, kept by
 /// triggers on `sync_jobs`, is 0). The triggers close a batch themselves when its last job
-/// ends; the callers make sure of it after moves that end no job of theirs.
+/// ends; this is for a cancel that ended no job (a batch with none left to discard).
 pub async fn close_batch_if_done(db: &DatabaseConnection, batch_id: &str) -> Result<(), DbErr> {
     db.execute_raw(sql(
         "UPDATE sync_batches SET finished_at = now()

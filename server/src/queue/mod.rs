@@ -315,8 +315,8 @@ impl Queue {
     /// re-read the batch every few seconds.
     pub async fn publish(&self, batch_id: &str) {
         match self.progress.changed(batch_id, Instant::now()) {
-            progress::Send::Now => self.send_progress(batch_id).await,
-            progress::Send::After(wait) => {
+            progress::Publish::Now => self.send_progress(batch_id).await,
+            progress::Publish::After(wait) => {
                 let (queue, batch_id) = (self.clone(), batch_id.to_string());
                 tokio::spawn(async move {
                     tokio::time::sleep(wait).await;
@@ -324,7 +324,7 @@ impl Queue {
                     queue.send_progress(&batch_id).await;
                 });
             }
-            progress::Send::Covered => {}
+            progress::Publish::Covered => {}
         }
     }
 

@@ -12,7 +12,7 @@ pub const EVERY: Duration = Duration::from_millis(100);
 
 /// What to do with a change to a batch.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Send {
+pub enum Publish {
     Now,
     /// No event went out in the last [`EVERY`]: send one after this wait.
     After(Duration),
@@ -33,7 +33,7 @@ pub struct Progress {
 
 impl Progress {
     /// A change to `batch_id` at `now`.
-    pub fn changed(&self, batch_id: &str, now: Instant) -> Send {
+    pub fn changed(&self, batch_id: &str, now: Instant) -> Publish {
         let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
         if batches.len() > 256 {
             batches.retain(|_, b| b.due || now.duration_since(b.last_sent) < EVERY * 10);
@@ -47,16 +47,16 @@ impl Progress {
                         due: false,
                     },
                 );
-                Send::Now
+                Publish::Now
             }
-            Some(b) if b.due => Send::Covered,
+            Some(b) if b.due => Publish::Covered,
             Some(b) if now.duration_since(b.last_sent) >= EVERY => {
                 b.last_sent = now;
-                Send::Now
+                Publish::Now
             }
             Some(b) => {
                 b.due = true;
-                Send::After(EVERY - now.duration_since(b.last_sent))
+                Publish::After(EVERY - now.duration_since(b.last_sent))
             }
         }
     }
@@ -80,13 +80,13 @@ mod tests {
         let progress = Progress::default();
         let t0 = Instant::now();
         let ms = Duration::from_millis;
-        assert_eq!(progress.changed("a", t0), Send::Now);
-        assert_eq!(progress.changed("b", t0), Send::Now, "batches are apart");
-        assert_eq!(progress.changed("a", t0 + ms(30)), Send::After(ms(70)));
-        assert_eq!(progress.changed("a", t0 + ms(60)), Send::Covered);
+        assert_eq!(progress.changed("a", t0), Publish::Now);
+        assert_eq!(progress.changed("b", t0), Publish::Now, "batches are apart");
+        assert_eq!(progress.changed("a", t0 + ms(30)), Publish::After(ms(70)));
+        assert_eq!(progress.changed("a", t0 + ms(60)), Publish::Covered);
         progress.sending("a", t0 + ms(100));
-        assert_eq!(progress.changed("a", t0 + ms(120)), Send::After(ms(80)));
+        assert_eq!(progress.changed("a", t0 + ms(120)), Publish::After(ms(80)));
         progress.sending("a", t0 + ms(200));
-        assert_eq!(progress.changed("a", t0 + ms(350)), Send::Now);
+        assert_eq!(progress.changed("a", t0 + ms(350)), Publish::Now);
     }
 }

@@ -166,10 +166,10 @@ impl Queue {
         let stall_ms = self.settings.stall_timeout.as_millis() as i64;
         for (job_id, batch_id, state) in jobs::recover_stalled(&self.db, stall_ms).await? {
             tracing::warn!(%job_id, %batch_id, %state, "job's worker stopped; job recovered");
+            // A job that ended here (dead-lettered, discarded) closed its batch if it was
+            // the last, through the batch's remaining-jobs trigger.
             if state == "waiting" {
                 self.dispatch_first(&job_id).await?;
-            } else {
-                jobs::close_batch_if_done(&self.db, &batch_id).await?;
             }
             self.publish(&batch_id).await;
         }

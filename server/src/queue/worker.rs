@@ -377,7 +377,6 @@ impl Worker {
             // Waiting in Postgres before it is in line, so no other worker finds it active.
             jobs::hand_back(&self.queue.db, &job.id, &self.id).await?;
             self.queue.dispatch_first(&job.id).await?;
-            jobs::close_batch_if_done(&self.queue.db, &job.batch_id).await?;
             self.queue.publish(&job.batch_id).await;
             return Ok(());
         };
