@@ -586,6 +586,226 @@ async fn remaining(app: &TestApp, batch_id: &str) -> (i32, i64, bool) {
     )
 }
 
+/// A batch of `n` jobs for `shopee`, and the jobs' ids in order.
+async fn jobs_of_a_new_batch(app: &TestApp, n: i32) -> (String, Vec<String>) {
+    let batch_id: String = app
+        .db
+        .query_one_raw(syncstore::db::sql(
+            "INSERT INTO sync_batches (platform, total) VALUES ('shopee', $1) RETURNING id",
+            [n.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "id")
+        .unwrap();
+    let ids = app
+        .db
+        .query_all_raw(syncstore::db::sql(
+            "INSERT INTO sync_jobs (batch_id, product_id, platform)
+             SELECT $1, n, 'shopee' FROM generate_series(1, $2::int) AS n ORDER BY n RETURNING id",
+            [batch_id.clone().into(), n.into()],
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("", "id").unwrap())
+        .collect();
+    (batch_id, ids)
+}
+
+#[tokio::test]
+async fn several_claims_and_ends_in_one_statement_each_answer_for_their_own_job() {
+    use syncstore::db::queue::{self as jobs, Finish};
+    let app = spawn_app_with_options(AppOptions {
+        worker: false,
+        ..AppOptions::default()
+    })
+    .await;
+    let (batch_id, ids) = jobs_of_a_new_batch(&app, 4).await;
+
+    // An id delivered twice is taken once, for its first place; an unknown id is not.
+    let asked = vec![
+        ids[0].clone(),
+        ids[1].clone(),
+        ids[0].clone(),
+        "no-such-job".to_string(),
+        ids[2].clone(),
+    ];
+    let claimed = jobs::claim_many(&app.db, &asked, "w").await.unwrap();
+    let got: Vec<Option<&str>> = claimed
+        .iter()
+        .map(|job| job.as_ref().map(|j| j.id.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![Some(&*ids[0]), Some(&*ids[1]), None, None, Some(&*ids[2])]
+    );
+    assert!(
+        jobs::claim_many(&app.db, &ids[..3], "other")
+            .await
+            .unwrap()
+            .iter()
+            .all(Option::is_none),
+        "a held job is nobody else's"
+    );
+    let started: bool = app
+        .db
+        .query_one_raw(syncstore::db::sql(
+            "SELECT started_at IS NOT NULL AS s FROM sync_batches WHERE id = $1",
+            [batch_id.clone().into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "s")
+        .unwrap();
+    assert!(started, "the batch's first claims start it");
+
+    // Three ends in one statement, each its own outcome, one message holding a NUL; the
+    // fourth job is not held by "w", so its end changes nothing.
+    let ended = jobs::finish_many(
+        &app.db,
+        "w",
+        &[
+            (
+                ids[0].clone(),
+                7,
+                Finish::Completed {
+                    action: Some("created".into()),
+                },
+            ),
+            (
+                ids[1].clone(),
+                5,
+                Finish::Busy {
+                    delay_ms: 60_000,
+                    code: "SYNC_IN_PROGRESS".into(),
+                    message: "another sync\0 runs".into(),
+                },
+            ),
+            (
+                ids[2].clone(),
+                9,
+                Finish::Failed {
+                    code: "INVALID_PRODUCT".into(),
+                    message: "no".into(),
+                },
+            ),
+            (ids[3].clone(), 1, Finish::Completed { action: None }),
+        ],
+    )
+    .await
+    .unwrap();
+    let mut expected: Vec<&String> = ids[..3].iter().collect();
+    expected.sort();
+    let mut ended: Vec<&String> = ended.iter().collect();
+    ended.sort();
+    assert_eq!(ended, expected);
+    let rows = app
+        .db
+        .query_all_raw(syncstore::db::sql(
+            "SELECT state, attempts, duration_ms, action, error_code, error_message, worker_id
+             FROM sync_jobs WHERE batch_id = $1 ORDER BY product_id",
+            [batch_id.clone().into()],
+        ))
+        .await
+        .unwrap();
+    let row = |i: usize| {
+        let r = &rows[i];
+        (
+            r.try_get::<String>("", "state").unwrap(),
+            r.try_get::<i32>("", "attempts").unwrap(),
+            r.try_get::<i32>("", "duration_ms").unwrap(),
+            r.try_get::<Option<String>>("", "action").unwrap(),
+            r.try_get::<Option<String>>("", "error_code").unwrap(),
+            r.try_get::<Option<String>>("", "error_message").unwrap(),
+            r.try_get::<Option<String>>("", "worker_id").unwrap(),
+        )
+    };
+    assert_eq!(
+        row(0),
+        (
+            "completed".into(),
+            1,
+            7,
+            Some("created".into()),
+            None,
+            None,
+            None
+        )
+    );
+    // A busy pair spends no attempt.
+    assert_eq!(
+        row(1),
+        (
+            "retrying".into(),
+            0,
+            5,
+            None,
+            Some("SYNC_IN_PROGRESS".into()),
+            Some("another sync runs".into()),
+            None
+        )
+    );
+    assert_eq!(
+        row(2),
+        (
+            "failed".into(),
+            1,
+            9,
+            None,
+            Some("INVALID_PRODUCT".into()),
+            Some("no".into()),
+            None
+        )
+    );
+    assert_eq!(row(3), ("waiting".into(), 0, 0, None, None, None, None));
+    assert_eq!(remaining(&app, &batch_id).await, (2, 2, false));
+}
+
+#[tokio::test]
+async fn a_heartbeat_skips_a_job_locked_by_its_end_instead_of_waiting_for_it() {
+    use sea_orm::TransactionTrait;
+    use syncstore::db::queue as jobs;
+    let app = spawn_app_with_options(AppOptions {
+        worker: false,
+        ..AppOptions::default()
+    })
+    .await;
+    let (_, ids) = jobs_of_a_new_batch(&app, 2).await;
+    jobs::claim_many(&app.db, &ids, "w").await.unwrap();
+    app.db
+        .execute_raw(syncstore::db::sql(
+            "UPDATE sync_jobs SET heartbeat_at = now() - interval '1 hour'",
+            [],
+        ))
+        .await
+        .unwrap();
+    // Another statement holds the first job, as an end of attempts does while it runs.
+    let txn = app.db.begin().await.unwrap();
+    txn.execute_raw(syncstore::db::sql(
+        "SELECT id FROM sync_jobs WHERE id = $1 FOR UPDATE",
+        [ids[0].clone().into()],
+    ))
+    .await
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), jobs::heartbeat(&app.db, "w", &ids))
+        .await
+        .expect("a heartbeat that waits for a held job")
+        .unwrap();
+    txn.rollback().await.unwrap();
+    let beaten = app
+        .count(
+            "SELECT count(*) AS n FROM sync_jobs WHERE heartbeat_at > now() - interval '1 minute'",
+        )
+        .await;
+    assert_eq!(
+        beaten, 1,
+        "the free job got its beat, the held one was skipped"
+    );
+}
+
 #[tokio::test]
 async fn a_batch_knows_its_remaining_jobs_through_every_move_and_closes_at_none() {
     use syncstore::db::queue::{self as jobs, Finish};
