@@ -11,6 +11,7 @@ mod reports;
 mod rollback;
 mod rollout;
 mod shops;
+mod site;
 pub mod sync;
 mod validation;
 
@@ -135,6 +136,7 @@ pub fn known_routes() -> Vec<(Method, String)> {
         .map(|(method, path)| (method, path.to_string()))
         .collect();
     routes.push((Method::GET, MEDIA_ROUTE.to_string()));
+    routes.push((Method::GET, site::ROUTE.to_string()));
     for page in generate_route_list(App) {
         routes.push((Method::GET, page.path().to_string()));
     }
@@ -184,6 +186,7 @@ pub fn router(
         .layer(sessions)
         .layer(middleware::from_fn(auth::reject_cross_site))
         .route(MEDIA_ROUTE, get(media::demo_image))
+        .route(site::ROUTE, get(site::file))
         .layer(middleware::from_fn(input::refuse_unstorable_input))
         // Every response: no framing, no MIME sniffing, no referrer to other sites.
         .layer(SetResponseHeaderLayer::if_not_present(
