@@ -90,9 +90,9 @@ export function ownTwoImageProduct(): number {
 
 /** Signs in on a page of products of this test's own and opens its first product; answers
  * the product's id. */
-export async function openOwnProduct(page: Page, isMobile: boolean): Promise<string> {
+export async function openOwnProduct(page: Page): Promise<string> {
   await signIn(page, `/dashboard/products?page=${ownProductsPage()}`);
-  const list = isMobile ? page.getByTestId("products-cards") : page.getByTestId("products-table");
+  const list = page.getByTestId("products-table");
   await list.getByRole("link").first().click();
   await expect(page).toHaveURL(/\/dashboard\/products\/\d+$/);
   await hydrated(page);

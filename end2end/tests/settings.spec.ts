@@ -57,8 +57,8 @@ test("operators are refused the settings", async ({ page }) => {
   expect(start.status()).toBe(403);
 });
 
-test("a title override is checked as it is typed and saved for the next sync", async ({ page, isMobile }) => {
-  await openOwnProduct(page, isMobile);
+test("a title override is checked as it is typed and saved for the next sync", async ({ page }) => {
+  await openOwnProduct(page);
   const form = page.getByTestId("title-override-tiktok");
   const field = form.getByLabel("Title override");
   await expect(form.getByTestId("title-check")).toContainText("generated SEO title is used");

@@ -4,7 +4,7 @@ test("validation run from the page names a product synced to one platform only",
   test.setTimeout(60_000);
   // A product of this test's own, synced to Shopee only: validation must miss its TikTok
   // mapping.
-  const id = await openOwnProduct(page, isMobile);
+  const id = await openOwnProduct(page);
   await page.getByRole("button", { name: "Sync to Shopee" }).click();
   await expect(page.getByTestId("sync-outcomes")).toContainText("Shopee: created");
 

@@ -168,8 +168,6 @@ fn ProductTable(list: ProductList, selected: RwSignal<BTreeSet<i64>>) -> impl In
     let page = list.page;
     let summary = format!("{} products · page {} of {}", list.total, page, pages);
     let empty = list.items.is_empty();
-    let rows = list.items.clone();
-    let cards = list.items;
     view! {
         <div class="mb-2 flex flex-wrap items-center justify-between gap-2">
             <p class="text-sm text-neutral-500" data-testid="result-summary">{summary}</p>
@@ -183,9 +181,11 @@ fn ProductTable(list: ProductList, selected: RwSignal<BTreeSet<i64>>) -> impl In
                 "No products match this search."
             </div>
         })}
-        <div class="hidden overflow-x-auto rounded-xl border border-neutral-200 bg-white md:block">
-            <table class="w-full caption-bottom text-sm" data-testid="products-table">
-                <thead class="border-b border-neutral-200 text-left text-neutral-500">
+        // One row per product, laid out as a table from `md` up and as a card on phones:
+        // the page renders and hydrates each product once.
+        <div class="md:overflow-x-auto md:rounded-xl md:border md:border-neutral-200 md:bg-white">
+            <table class="block w-full text-sm md:table" data-testid="products-table">
+                <thead class="hidden border-b border-neutral-200 text-left text-neutral-500 md:table-header-group">
                     <tr>
                         <th class="h-10 w-8 px-3 font-medium"><span class="sr-only">"Selected"</span></th>
                         <th class="h-10 px-3 font-medium">"ID"</th>
@@ -196,14 +196,11 @@ fn ProductTable(list: ProductList, selected: RwSignal<BTreeSet<i64>>) -> impl In
                         <th class="h-10 px-3 font-medium">"Status"</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {rows.into_iter().map(|p| view! { <ProductRow p selected/> }).collect_view()}
+                <tbody class="block space-y-2 md:table-row-group md:space-y-0">
+                    {list.items.into_iter().map(|p| view! { <ProductRow p selected/> }).collect_view()}
                 </tbody>
             </table>
         </div>
-        <ul class="space-y-2 md:hidden" data-testid="products-cards">
-            {cards.into_iter().map(|p| view! { <ProductCard p selected/> }).collect_view()}
-        </ul>
         <nav class="mt-4 flex items-center justify-between" aria-label="Pagination">
             {(page > 1).then(|| view! {
                 <A href=page_href(page - 1, &q) attr:class=BUTTON_OUTLINE attr:rel="prev">"Previous"</A>
@@ -216,43 +213,32 @@ fn ProductTable(list: ProductList, selected: RwSignal<BTreeSet<i64>>) -> impl In
     }
 }
 
+/// A price cell: labelled on a phone's card, a right-aligned column from `md` up.
+const PRICE_CELL: &str = "order-4 basis-1/3 text-xs tabular-nums before:block before:text-neutral-500 \
+    before:content-[attr(data-label)] md:table-cell md:px-3 md:py-2 md:text-right md:text-sm md:before:content-none";
+
 // The rows link with plain `<a>`: the router still takes their clicks (it listens for
 // every same-site link), and a page of 100 links renders without a router component each.
+// On a phone the row wraps as a card: selection, title and status, then the three prices,
+// then the id and SKU (`order` places them; a table row ignores it).
 #[component]
 fn ProductRow(p: ProductSummary, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
     let href = format!("/dashboard/products/{}", p.id);
     view! {
-        <tr class="border-b border-neutral-100 hover:bg-neutral-50">
-            <td class="px-3 py-2"><SelectBox id=p.id label=p.sku.clone() selected/></td>
-            <td class="px-3 py-2 tabular-nums text-neutral-500">{p.id}</td>
-            <td class="px-3 py-2">
-                <a href=href class="font-medium hover:underline">{p.title}</a>
+        <tr class="flex flex-wrap items-start gap-y-2 rounded-xl border border-neutral-200 bg-white p-4 \
+                   md:table-row md:rounded-none md:border-0 md:border-b md:border-neutral-100 md:p-0 md:hover:bg-neutral-50">
+            <td class="order-1 pr-2 md:table-cell md:px-3 md:py-2"><SelectBox id=p.id label=p.sku.clone() selected/></td>
+            <td class="order-7 basis-full text-xs text-neutral-400 md:table-cell md:px-3 md:py-2 md:text-sm md:tabular-nums md:text-neutral-500">
+                <span class="md:hidden">"#"</span>{p.id}<span class="md:hidden">" · " {p.sku}</span>
+            </td>
+            <td class="order-2 min-w-0 grow basis-3/5 md:table-cell md:px-3 md:py-2">
+                <a href=href class="font-medium leading-snug hover:underline">{p.title}</a>
                 {p.has_variants.then(|| view! { <span class="ml-2 text-xs text-neutral-500">"variants"</span> })}
             </td>
-            <td class="px-3 py-2 text-right tabular-nums">{p.base_price.to_string()}</td>
-            <td class="px-3 py-2 text-right tabular-nums">{price(p.shopee_price)}</td>
-            <td class="px-3 py-2 text-right tabular-nums">{price(p.tiktok_price)}</td>
-            <td class="px-3 py-2"><StatusBadge status=p.status/></td>
+            <td class=PRICE_CELL data-label="Master">{p.base_price.to_string()}</td>
+            <td class=PRICE_CELL data-label="Shopee">{price(p.shopee_price)}</td>
+            <td class=PRICE_CELL data-label="TikTok">{price(p.tiktok_price)}</td>
+            <td class="order-3 pl-2 md:table-cell md:px-3 md:py-2"><StatusBadge status=p.status/></td>
         </tr>
-    }
-}
-
-#[component]
-fn ProductCard(p: ProductSummary, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
-    let href = format!("/dashboard/products/{}", p.id);
-    view! {
-        <li class="rounded-xl border border-neutral-200 bg-white p-4">
-            <div class="flex items-start justify-between gap-2">
-                <SelectBox id=p.id label=p.sku.clone() selected/>
-                <a href=href class="font-medium leading-snug hover:underline">{p.title}</a>
-                <StatusBadge status=p.status/>
-            </div>
-            <dl class="mt-2 grid grid-cols-3 gap-2 text-xs">
-                <div><dt class="text-neutral-500">"Master"</dt><dd class="tabular-nums">{p.base_price.to_string()}</dd></div>
-                <div><dt class="text-neutral-500">"Shopee"</dt><dd class="tabular-nums">{price(p.shopee_price)}</dd></div>
-                <div><dt class="text-neutral-500">"TikTok"</dt><dd class="tabular-nums">{price(p.tiktok_price)}</dd></div>
-            </dl>
-            <p class="mt-1 text-xs text-neutral-400">"#" {p.id} " · " {p.sku}</p>
-        </li>
     }
 }
