@@ -2,8 +2,6 @@
 //! through these statements, each guarded by the state it expects, so two workers that
 //! both received a job id can never both run it.
 
-use std::collections::{HashMap, HashSet};
-
 use app::api::Platform;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, FromQueryResult, TransactionTrait};
 
@@ -182,89 +180,33 @@ pub async fn claim(
     job_id: &str,
     worker_id: &str,
 ) -> Result<Option<ClaimedJob>, DbErr> {
-    Ok(claim_many(db, &[job_id.to_string()], worker_id)
-        .await?
-        .pop()
-        .flatten())
-}
-
-/// [`claim`] for several job ids in one statement: for each id, in order, the job if this
-/// claim took it. An id given twice is taken once, for its first place.
-pub async fn claim_many(
-    db: &DatabaseConnection,
-    job_ids: &[String],
-    worker_id: &str,
-) -> Result<Vec<Option<ClaimedJob>>, DbErr> {
-    if job_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut values: Vec<sea_orm::Value> = vec![worker_id.into()];
-    values.extend(job_ids.iter().map(|id| id.clone().into()));
-    // The jobs are locked in the order of their ids, so two claims sharing ids (a job
-    // delivered twice) wait for each other instead of deadlocking.
-    let claimed = ClaimedJob::find_by_statement(sql(
+    let job = ClaimedJob::find_by_statement(sql(
         &format!(
-            "WITH due AS (
-                SELECT j.id FROM sync_jobs j
-                WHERE j.id IN ({ids}) AND j.state IN ('waiting', 'retrying')
-                  AND j.run_at <= now() + interval '50 milliseconds'
-                  AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = j.batch_id AND b.cancelled)
-                ORDER BY j.id
-                FOR UPDATE OF j
-             )
-             UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $1,
+            "UPDATE sync_jobs SET state = 'active', attempts = attempts + 1, worker_id = $2,
                 heartbeat_at = now(), started_at = COALESCE(started_at, now()), updated_at = now()
-             FROM due
-             WHERE sync_jobs.id = due.id AND {RELAXED_COMMIT}
-             RETURNING sync_jobs.id, batch_id, product_id, platform, attempts, max_attempts, snapshot_id,
-                       plan_action, plan_external_id,
+             WHERE id = $1 AND state IN ('waiting', 'retrying') AND run_at <= now() + interval '50 milliseconds'
+               AND NOT EXISTS (SELECT 1 FROM sync_batches b WHERE b.id = sync_jobs.batch_id AND b.cancelled)
+               AND {RELAXED_COMMIT}
+             RETURNING id, batch_id, product_id, platform, attempts, max_attempts, snapshot_id, plan_action,
+                       plan_external_id,
                        (SELECT b.started_at IS NOT NULL FROM sync_batches b WHERE b.id = sync_jobs.batch_id)
-                           AS batch_started",
-            ids = placeholders(2, job_ids.len())
+                           AS batch_started"
         ),
-        values,
+        [job_id.into(), worker_id.into()],
     ))
-    .all(db)
+    .one(db)
     .await?;
-    // Its own statement: holding the jobs' locks while taking a batch's would be the
-    // opposite order to a cancel's (batch, then jobs), and the two could deadlock. Only a
-    // batch's first claims have anything to write, and the batches are locked in the
-    // order of their ids, as an end of attempts locks them. The claims have committed:
-    // should this fail, the jobs still run, and the batch's next claim writes its start.
-    let mut starting: Vec<String> = claimed
-        .iter()
-        .filter(|job| !job.batch_started)
-        .map(|job| job.batch_id.clone())
-        .collect();
-    starting.sort();
-    starting.dedup();
-    if !starting.is_empty() {
-        let started = db
-            .execute_raw(sql(
-                &format!(
-                    "WITH s AS (
-                        SELECT id FROM sync_batches WHERE id IN ({}) AND started_at IS NULL
-                        ORDER BY id FOR UPDATE
-                     )
-                     UPDATE sync_batches b SET started_at = now() FROM s
-                     WHERE b.id = s.id AND b.started_at IS NULL",
-                    placeholders(1, starting.len())
-                ),
-                starting
-                    .into_iter()
-                    .map(sea_orm::Value::from)
-                    .collect::<Vec<_>>(),
-            ))
-            .await;
-        if let Err(e) = started {
-            tracing::warn!(error = %e, "a batch's start was not recorded; its next claim will");
-        }
+    // Its own statement: holding the job's lock while taking the batch's would be the
+    // opposite order to a cancel's (batch, then jobs), and the two could deadlock. Only the
+    // batch's first claim has anything to write.
+    if let Some(job) = job.as_ref().filter(|job| !job.batch_started) {
+        db.execute_raw(sql(
+            "UPDATE sync_batches SET started_at = now() WHERE id = $1 AND started_at IS NULL",
+            [job.batch_id.clone().into()],
+        ))
+        .await?;
     }
-    let mut by_id: HashMap<String, ClaimedJob> = claimed
-        .into_iter()
-        .map(|job| (job.id.clone(), job))
-        .collect();
-    Ok(job_ids.iter().map(|id| by_id.remove(id)).collect())
+    Ok(job)
 }
 
 /// Where a job that could not be claimed stands: its state and, if it is waiting for a
@@ -309,6 +251,7 @@ pub enum Finish {
         message: String,
     },
 }
+
 /// Records the end of an attempt held by `worker_id`; `false` when the job was no longer
 /// this worker's (it was recovered as stalled meanwhile), in which case nothing changes.
 /// A retry of a job whose batch was cancelled while it ran is discarded instead: cancel
@@ -320,105 +263,77 @@ pub async fn finish(
     duration_ms: i64,
     finish: &Finish,
 ) -> Result<bool, DbErr> {
-    let ended = finish_many(
-        db,
-        worker_id,
-        &[(job_id.to_string(), duration_ms, finish.clone())],
-    )
-    .await?;
-    Ok(ended.contains(job_id))
-}
-
-/// [`finish`] for several attempts in one statement: the ids of the jobs it ended.
-pub async fn finish_many(
-    db: &DatabaseConnection,
-    worker_id: &str,
-    attempts: &[(String, i64, Finish)],
-) -> Result<HashSet<String>, DbErr> {
-    if attempts.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let rows: Vec<serde_json::Value> = attempts
-        .iter()
-        .map(|(job_id, duration_ms, finish)| {
-            let (state, delay_ms, action, code, message, spent) = match finish {
-                Finish::Completed { action } => ("completed", 0, action.clone(), None, None, 0),
-                // Nothing was tried, so no attempt is spent.
-                Finish::Busy {
-                    delay_ms,
-                    code,
-                    message,
-                } => ("retrying", *delay_ms, None, Some(code), Some(message), -1),
-                Finish::Retry {
-                    delay_ms,
-                    code,
-                    message,
-                } => ("retrying", *delay_ms, None, Some(code), Some(message), 0),
-                Finish::Failed { code, message } => {
-                    ("failed", 0, None, Some(code), Some(message), 0)
-                }
-            };
-            serde_json::json!({
-                "id": job_id,
-                "state": state,
-                "delay_ms": delay_ms,
-                "action": action,
-                "code": code,
-                // Postgres text cannot hold NUL, and one bad row would fail the others'.
-                "message": message.map(|m| crate::redact::redact(m).replace('\0', "")),
-                "duration_ms": (*duration_ms).clamp(0, i32::MAX as i64),
-                "spent": spent,
-            })
-        })
-        .collect();
-    // One statement: the jobs' ends and, for a batch whose last job this was, its end
-    // (the trigger on `sync_jobs` closes it) commit together, so no reader sees every job
-    // finished while the batch is not. The batches are locked first, as a cancel and the
-    // stalled-job recovery lock a batch before its jobs (a cancel committing meanwhile is
-    // seen, not raced), and batches and jobs each in the order of their ids, as every
-    // statement that locks several of them does: none waits for another in a circle.
-    let ended = db
-        .query_all_raw(sql(
+    let mut spent: i32 = 0;
+    let (state, delay_ms, action, code, message) = match finish {
+        Finish::Completed { action } => ("completed", 0, action.clone(), None, None),
+        Finish::Busy {
+            delay_ms,
+            code,
+            message,
+        } => {
+            spent = -1;
+            (
+                "retrying",
+                *delay_ms,
+                None,
+                Some(code.clone()),
+                Some(message.clone()),
+            )
+        }
+        Finish::Retry {
+            delay_ms,
+            code,
+            message,
+        } => (
+            "retrying",
+            *delay_ms,
+            None,
+            Some(code.clone()),
+            Some(message.clone()),
+        ),
+        Finish::Failed { code, message } => {
+            ("failed", 0, None, Some(code.clone()), Some(message.clone()))
+        }
+    };
+    // One statement: the job's end and, when it was the last one, its batch's end (the
+    // trigger on `sync_jobs` closes the batch) commit together, so no reader sees every job
+    // finished while the batch is not.
+    let result = db
+        .execute_raw(sql(
             &format!(
-                "WITH f AS (
-                    SELECT * FROM jsonb_to_recordset($2::jsonb) AS f(id TEXT, state TEXT,
-                        delay_ms BIGINT, action TEXT, code TEXT, message TEXT,
-                        duration_ms BIGINT, spent INTEGER)
-                 ), b AS (
+                "WITH b AS (
+                    -- Locked, so a cancel committing meanwhile is seen, not raced.
                     SELECT b.id, b.cancelled FROM sync_batches b
-                    WHERE b.id IN (SELECT j.batch_id FROM sync_jobs j JOIN f ON f.id = j.id)
-                    ORDER BY b.id
-                    FOR UPDATE
-                 ), held AS (
-                    -- After the batches (it reads them), the jobs in the order of their ids.
-                    SELECT j.id FROM sync_jobs j JOIN f ON f.id = j.id
-                    WHERE j.batch_id IN (SELECT id FROM b) AND j.state = 'active' AND j.worker_id = $1
-                    ORDER BY j.id
-                    FOR UPDATE OF j
+                    WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
                  )
                  UPDATE sync_jobs j SET
-                    state = CASE WHEN f.state = 'retrying' AND b.cancelled THEN 'discarded' ELSE f.state END,
-                    run_at = now() + f.delay_ms * interval '1 millisecond',
-                    action = f.action, error_code = f.code, error_message = f.message,
-                    discard_reason = CASE WHEN f.state = 'retrying' AND b.cancelled THEN 'batch cancelled'
+                    state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
+                    run_at = now() + $4 * interval '1 millisecond',
+                    action = $5, error_code = $6, error_message = $7,
+                    discard_reason = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'batch cancelled'
                         ELSE j.discard_reason END,
-                    duration_ms = LEAST(j.duration_ms::bigint + f.duration_ms, 2147483647),
-                    worker_id = NULL, heartbeat_at = NULL,
-                    attempts = GREATEST(j.attempts + f.spent, 0),
-                    finished_at = CASE WHEN f.state IN ('completed', 'failed') OR b.cancelled THEN now() END,
+                    duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                    attempts = GREATEST(j.attempts + $9, 0),
+                    finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
                     updated_at = now()
-                 FROM f, b, held
-                 WHERE j.id = held.id AND j.id = f.id AND b.id = j.batch_id
-                   AND {RELAXED_COMMIT}
-                 RETURNING j.id"
+                 FROM b
+                 WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2
+                   AND {RELAXED_COMMIT}"
             ),
-            [worker_id.into(), serde_json::Value::Array(rows).into()],
+            [
+                job_id.into(),
+                worker_id.into(),
+                state.into(),
+                delay_ms.into(),
+                action.into(),
+                code.into(),
+                message.map(|m| crate::redact::redact(&m)).into(),
+                duration_ms.min(i32::MAX as i64).into(),
+                spent.into(),
+            ],
         ))
         .await?;
-    ended
-        .iter()
-        .map(|row| row.try_get::<String>("", "id"))
-        .collect()
+    Ok(result.rows_affected() == 1)
 }
 
 /// Hands a job back unfinished (graceful shutdown): the interrupted attempt is not held
@@ -474,13 +389,8 @@ pub async fn heartbeat(
     values.extend(job_ids.iter().map(|id| id.clone().into()));
     db.execute_raw(sql(
         &format!(
-            // A job locked meanwhile is being ended or recovered: its beat is skipped, and
-            // a beat never waits for a lock (nor makes an end wait in a circle with it).
-            "WITH h AS (
-                SELECT id FROM sync_jobs WHERE worker_id = $1 AND state = 'active' AND id IN ({})
-                ORDER BY id FOR UPDATE SKIP LOCKED
-             )
-             UPDATE sync_jobs j SET heartbeat_at = now() FROM h WHERE j.id = h.id",
+            "UPDATE sync_jobs SET heartbeat_at = now()
+             WHERE worker_id = $1 AND state = 'active' AND id IN ({})",
             placeholders(2, job_ids.len())
         ),
         values,
@@ -502,14 +412,7 @@ pub async fn recover_stalled(
                 SELECT b.id, b.cancelled FROM sync_batches b
                 WHERE b.id IN (SELECT batch_id FROM sync_jobs
                     WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond')
-                ORDER BY b.id
                 FOR UPDATE
-             ), stalled AS (
-                SELECT j.id FROM sync_jobs j
-                WHERE j.batch_id IN (SELECT id FROM b) AND j.state = 'active'
-                  AND j.heartbeat_at < now() - $1 * interval '1 millisecond'
-                ORDER BY j.id
-                FOR UPDATE OF j
              )
              UPDATE sync_jobs j SET
                 state = CASE WHEN b.cancelled THEN 'discarded'
@@ -523,8 +426,9 @@ pub async fn recover_stalled(
                 finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
                 attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
                 worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
-             FROM b, stalled
-             WHERE b.id = j.batch_id AND j.id = stalled.id
+             FROM b
+             WHERE b.id = j.batch_id AND j.state = 'active'
+               AND j.heartbeat_at < now() - $1 * interval '1 millisecond'
              RETURNING j.id, j.batch_id, j.state",
             [stall_ms.into()],
         ))
@@ -639,16 +543,11 @@ pub async fn cancel_batch(
         return Ok(false);
     }
     txn.execute_raw(sql(
-        // The jobs in the order of their ids, as a claim of several locks them.
-        "WITH l AS (
-            SELECT id FROM sync_jobs WHERE batch_id = $1 AND state IN ('waiting', 'retrying')
-            ORDER BY id FOR UPDATE
-         )
-         UPDATE sync_jobs j SET state = 'discarded', error_code = 'CANCELLED',
+        "UPDATE sync_jobs SET state = 'discarded', error_code = 'CANCELLED',
             error_message = 'the batch was cancelled before this job ran',
             discard_reason = 'batch cancelled', discarded_by = $2,
             finished_at = now(), updated_at = now()
-         FROM l WHERE j.id = l.id",
+         WHERE batch_id = $1 AND state IN ('waiting', 'retrying')",
         [batch_id.into(), user_id.into()],
     ))
     .await?;

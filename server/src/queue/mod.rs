@@ -3,7 +3,6 @@
 //! rate limits and publishes progress. docs/queue.md explains the design and what each
 //! failure does.
 
-mod coalesce;
 pub mod events;
 pub mod job;
 mod progress;

@@ -12,7 +12,6 @@ use rand::Rng;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::coalesce::Coalescer;
 use super::{retry, JobHandler, Queue, QueueError};
 use crate::db::queue::{self as jobs, ClaimedJob, Finish};
 use crate::sync::AttemptContext;
@@ -43,9 +42,6 @@ return false
 /// Every how many heartbeats a worker looks for ids in its list that no slot holds.
 const STRAYS_EVERY_BEATS: u64 = 5;
 
-/// The most claims, or ends of attempts, one statement carries.
-const PER_STATEMENT: usize = 64;
-
 pub struct Worker {
     id: String,
     queue: Queue,
@@ -55,48 +51,18 @@ pub struct Worker {
     /// The ids this process's slots have taken into its list and not yet let go, with how
     /// many slots hold each (a job id delivered twice may reach two slots).
     in_hand: Arc<Mutex<HashMap<String, usize>>>,
-    /// The slots' claims and ends of attempts, as few statements as the load allows.
-    claims: Coalescer<String, Option<ClaimedJob>>,
-    ends: Coalescer<(String, i64, Finish), bool>,
 }
 
 impl Worker {
-    /// Within a Tokio runtime: the worker's statement lines start here.
     pub fn new(queue: Queue, handler: Arc<dyn JobHandler>) -> Worker {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
         let tag: u32 = rand::thread_rng().gen();
-        let id = format!("{host}-{}-{tag:08x}", std::process::id());
-        let claims = {
-            let (db, id) = (queue.db.clone(), id.clone());
-            Coalescer::start(PER_STATEMENT, move |job_ids: Vec<String>| {
-                let (db, id) = (db.clone(), id.clone());
-                async move { jobs::claim_many(&db, &job_ids, &id).await }
-            })
-        };
-        let ends = {
-            let (db, id) = (queue.db.clone(), id.clone());
-            Coalescer::start(
-                PER_STATEMENT,
-                move |attempts: Vec<(String, i64, Finish)>| {
-                    let (db, id) = (db.clone(), id.clone());
-                    async move {
-                        let ended = jobs::finish_many(&db, &id, &attempts).await?;
-                        Ok(attempts
-                            .iter()
-                            .map(|(job_id, _, _)| ended.contains(job_id))
-                            .collect())
-                    }
-                },
-            )
-        };
         Worker {
-            id,
+            id: format!("{host}-{}-{tag:08x}", std::process::id()),
             queue,
             handler,
             held: Arc::default(),
             in_hand: Arc::default(),
-            claims,
-            ends,
         }
     }
 
@@ -360,7 +326,7 @@ impl Worker {
     /// Claims and runs a job whose id this worker took; a job it cannot claim (held by
     /// another worker, finished, not yet due) is left alone.
     async fn take(&self, job_id: &str, shutdown: watch::Receiver<bool>) -> Result<(), QueueError> {
-        match self.claims.call(job_id.to_string()).await? {
+        match jobs::claim(&self.queue.db, job_id, &self.id).await? {
             Some(job) => {
                 self.hold(job_id, true);
                 let result = self.execute(&job, shutdown).await;
@@ -442,12 +408,9 @@ impl Worker {
                 message: f.message,
             },
         };
-        // A job finished here also closes its batch when it was the last (one statement,
-        // shared with the other slots' ends that are waiting).
-        let finished = self
-            .ends
-            .call((job.id.clone(), duration_ms, finish.clone()))
-            .await?;
+        // A job finished here also closes its batch when it was the last (one statement).
+        let finished =
+            jobs::finish(&self.queue.db, &job.id, &self.id, duration_ms, &finish).await?;
         if !finished {
             tracing::warn!(job_id = %job.id, "job was recovered from this worker meanwhile");
         }
