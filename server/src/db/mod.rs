@@ -19,6 +19,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .max_connections(10)
         .min_connections(1)
         .connect_timeout(std::time::Duration::from_secs(5))
+        // A connection back from use within the last second is handed out as it is:
+        // checking every one first cost a round trip to Postgres before each statement
+        // (every queue claim and end, every query of a page). One idle longer may have been
+        // dropped meanwhile (a restart of Postgres, a network cut), so it is checked first
+        // and replaced if it is gone; only a statement in the same second as the drop can
+        // meet it, as one in flight always could.
+        .test_before_acquire_if_idle_for(std::time::Duration::from_secs(1))
         .sqlx_logging(false);
     Database::connect(options).await
 }

@@ -280,3 +280,38 @@ async fn no_route_answers_malformed_requests_with_a_server_error() {
         walk.failures.join("\n")
     );
 }
+
+/// Postgres ending the server's connections while they sit in its pool (a restart, an
+/// administrator's `pg_terminate_backend`) costs no later request an error: a connection
+/// idle for more than a second is checked before it is used and replaced if it is gone.
+#[tokio::test]
+async fn connections_postgres_ends_while_idle_are_replaced_without_an_error() {
+    use sea_orm::ConnectionTrait;
+    let (app, _) = app_with_catalog(3).await;
+    app.login().await;
+    // Several requests at once, so the pool holds several connections.
+    let requests: Vec<_> = (0..5).map(|_| app.get_json("/api/products")).collect();
+    for (status, body) in futures::future::join_all(requests).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    let admin = syncstore::db::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    let ended = admin
+        .query_one_raw(syncstore::db::sql(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            [],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert!(ended >= 2, "only {ended} connections were ended");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..5 {
+        let (status, body) = app.get_json("/api/products").await;
+        assert_eq!(status, 200, "a connection Postgres had ended was used: {body}");
+    }
+}
