@@ -140,21 +140,23 @@ pub async fn list_products(
     };
     let total = matching(db, q, pattern.as_deref()).await?;
     let offset = i64::from(page - 1) * i64::from(PRODUCTS_PER_PAGE);
-    // The page's ids first (an index-only scan however deep the page), then their rows.
+    // The page's ids first (an index-only scan however deep the page), then their rows,
+    // fetched by id: as an array, so the planner looks up those 50 rows by the primary key
+    // whatever the catalog's size (joined to a CTE instead, a catalog of a few thousand
+    // products was scanned whole for every page).
     let rows = SummaryRow::find_by_statement(sql(
         &format!(
-            "WITH page AS (
-                SELECT p.id FROM products p {filter}
-                ORDER BY p.id LIMIT {PRODUCTS_PER_PAGE} OFFSET {offset}
-             )
-             SELECT p.id, p.sku, p.title, p.base_price,
+            "SELECT p.id, p.sku, p.title, p.base_price,
                     s.final_price AS shopee_price, t.final_price AS tiktok_price,
                     s.status AS shopee_status, t.status AS tiktok_status,
                     EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = p.id) AS has_variants
-             FROM page
-             JOIN products p ON p.id = page.id
+             FROM products p
              LEFT JOIN platform_mappings s ON s.product_id = p.id AND s.platform = 'shopee'
              LEFT JOIN platform_mappings t ON t.product_id = p.id AND t.platform = 'tiktok'
+             WHERE p.id = ANY (ARRAY(
+                SELECT p.id FROM products p {filter}
+                ORDER BY p.id LIMIT {PRODUCTS_PER_PAGE} OFFSET {offset}
+             ))
              ORDER BY p.id"
         ),
         params,
