@@ -177,7 +177,14 @@ impl Application {
         let app = http::router(self.state, events, stopped.clone());
         let mut until_stopped = stopped.clone();
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, app)
+        // Each response goes out as it is written: with Nagle's algorithm a page's last
+        // few bytes waited for the browser's delayed acknowledgement (tens of milliseconds).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+            }
+        });
+        axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = until_stopped.wait_for(|stop| *stop).await;
             })
