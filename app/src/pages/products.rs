@@ -213,32 +213,28 @@ fn ProductTable(list: ProductList, selected: RwSignal<BTreeSet<i64>>) -> impl In
     }
 }
 
-/// A price cell: labelled on a phone's card, a right-aligned column from `md` up.
-const PRICE_CELL: &str = "order-4 basis-1/3 text-xs tabular-nums before:block before:text-neutral-500 \
-    before:content-[attr(data-label)] md:table-cell md:px-3 md:py-2 md:text-right md:text-sm md:before:content-none";
-
 // The rows link with plain `<a>`: the router still takes their clicks (it listens for
 // every same-site link), and a page of 100 links renders without a router component each.
 // On a phone the row wraps as a card: selection, title and status, then the three prices,
-// then the id and SKU (`order` places them; a table row ignores it).
+// then the id and SKU (`order` places them; a table row ignores it). The `product-*`
+// classes are defined in `style/input.css`.
 #[component]
 fn ProductRow(p: ProductSummary, selected: RwSignal<BTreeSet<i64>>) -> impl IntoView {
     let href = format!("/dashboard/products/{}", p.id);
     view! {
-        <tr class="flex flex-wrap items-start gap-y-2 rounded-xl border border-neutral-200 bg-white p-4 \
-                   md:table-row md:rounded-none md:border-0 md:border-b md:border-neutral-100 md:p-0 md:hover:bg-neutral-50">
-            <td class="order-1 pr-2 md:table-cell md:px-3 md:py-2"><SelectBox id=p.id label=p.sku.clone() selected/></td>
-            <td class="order-7 basis-full text-xs text-neutral-400 md:table-cell md:px-3 md:py-2 md:text-sm md:tabular-nums md:text-neutral-500">
+        <tr class="product-row">
+            <td class="product-select"><SelectBox id=p.id label=p.sku.clone() selected/></td>
+            <td class="product-id">
                 <span class="md:hidden">"#"</span>{p.id}<span class="md:hidden">" · " {p.sku}</span>
             </td>
-            <td class="order-2 min-w-0 grow basis-3/5 md:table-cell md:px-3 md:py-2">
+            <td class="product-title">
                 <a href=href class="font-medium leading-snug hover:underline">{p.title}</a>
                 {p.has_variants.then(|| view! { <span class="ml-2 text-xs text-neutral-500">"variants"</span> })}
             </td>
-            <td class=PRICE_CELL data-label="Master">{p.base_price.to_string()}</td>
-            <td class=PRICE_CELL data-label="Shopee">{price(p.shopee_price)}</td>
-            <td class=PRICE_CELL data-label="TikTok">{price(p.tiktok_price)}</td>
-            <td class="order-3 pl-2 md:table-cell md:px-3 md:py-2"><StatusBadge status=p.status/></td>
+            <td class="product-price" data-label="Master">{p.base_price.to_string()}</td>
+            <td class="product-price" data-label="Shopee">{price(p.shopee_price)}</td>
+            <td class="product-price" data-label="TikTok">{price(p.tiktok_price)}</td>
+            <td class="product-status"><StatusBadge status=p.status/></td>
         </tr>
     }
 }
