@@ -312,6 +312,9 @@ async fn connections_postgres_ends_while_idle_are_replaced_without_an_error() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     for _ in 0..5 {
         let (status, body) = app.get_json("/api/products").await;
-        assert_eq!(status, 200, "a connection Postgres had ended was used: {body}");
+        assert_eq!(
+            status, 200,
+            "a connection Postgres had ended was used: {body}"
+        );
     }
 }
