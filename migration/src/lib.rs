@@ -17,6 +17,7 @@ mod m20261201_000011_attribute_defaults;
 mod m20261201_000012_sync_log_workers;
 mod m20261201_000013_catalog_counts;
 mod m20261201_000014_batch_remaining;
+mod m20261202_000015_remaining_per_row;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_sync_log_workers::Migration),
             Box::new(m20261201_000013_catalog_counts::Migration),
             Box::new(m20261201_000014_batch_remaining::Migration),
+            Box::new(m20261202_000015_remaining_per_row::Migration),
         ]
     }
 }
