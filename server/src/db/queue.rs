@@ -470,9 +470,11 @@ pub async fn pending_jobs(
 }
 
 /// Puts a dead-lettered job back in line with fresh attempts; its batch is open again.
-/// Returns the batch id, or `None` when the job is not in the dead-letter queue. Takes the
-/// lock batch creation holds, so a new batch's gate never sees the job half-way between
-/// failed and waiting.
+/// Returns the batch id, or `None` when the job is not in the dead-letter queue or its
+/// batch was cancelled (no job of a cancelled batch runs, so a retry would wait for ever).
+/// Takes the lock batch creation holds, so a new batch's gate never sees the job half-way
+/// between failed and waiting, and the batch's row before the job's, as a cancel does: a
+/// cancel committing while the retry waits for that row is seen, not raced.
 pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<String>, DbErr> {
     if !app::api::plausible_id(job_id) {
         return Ok(None);
@@ -485,10 +487,15 @@ pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<
     .await?;
     let row = txn
         .query_one_raw(sql(
-            "WITH job AS (
-                UPDATE sync_jobs SET state = 'waiting', attempts = 0, stalls = 0, run_at = now(),
+            "WITH b AS (
+                SELECT b.id FROM sync_batches b
+                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) AND NOT b.cancelled
+                FOR UPDATE
+             ), job AS (
+                UPDATE sync_jobs j SET state = 'waiting', attempts = 0, stalls = 0, run_at = now(),
                     finished_at = NULL, updated_at = now()
-                WHERE id = $1 AND state = 'failed' RETURNING batch_id
+                FROM b
+                WHERE j.id = $1 AND j.batch_id = b.id AND j.state = 'failed' RETURNING j.batch_id
              ), reopened AS (
                 UPDATE sync_batches SET finished_at = NULL WHERE id IN (SELECT batch_id FROM job)
              )

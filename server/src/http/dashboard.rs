@@ -149,12 +149,14 @@ impl Dashboard for DbDashboard {
         }
         if guard.cancelled {
             // The queue runs no job of a cancelled batch: a retry would wait for ever.
-            return Err(Failure::Conflict(
-                "this job's batch was cancelled: its jobs do not run again; start a new batch with the product or sync it from its page".into(),
-            ));
+            return Err(Failure::Conflict(CANCELLED_NO_RETRY.into()));
         }
         match self.0.queue.retry_dead(&job_id, user_id).await {
             Ok(true) => Ok(()),
+            // A cancel that committed after the check above.
+            Ok(false) if self.guard(&job_id, user_id, "retries").await?.cancelled => {
+                Err(Failure::Conflict(CANCELLED_NO_RETRY.into()))
+            }
             Ok(false) => Err(Failure::Conflict(
                 "this job is no longer in the dead-letter queue".into(),
             )),
@@ -535,6 +537,8 @@ impl DbDashboard {
         Ok(guard)
     }
 }
+
+const CANCELLED_NO_RETRY: &str = "this job's batch was cancelled: its jobs do not run again; start a new batch with the product or sync it from its page";
 
 /// Logs what went wrong and tells the user only that it did.
 fn unexpected(e: impl std::fmt::Display) -> Failure {

@@ -727,6 +727,15 @@ async fn a_dead_letter_of_a_cancelled_batch_is_not_retried_into_a_job_that_never
     let (code, body) = (res.status().as_u16(), res.text().await.unwrap());
     assert_eq!(code, 409, "{body}");
     assert!(body.contains("batch was cancelled"), "{body}");
+    // A cancel that commits between the page's check and the retry itself: the retry's own
+    // statement refuses it.
+    let retried = syncstore::db::queue::retry_dead(&app.db, &dead[0].job_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried, None,
+        "a cancelled batch's dead letter is not put back in line"
+    );
     let still = app
         .count(&format!(
             "SELECT count(*) AS n FROM sync_jobs WHERE id = '{}' AND state = 'failed'",
