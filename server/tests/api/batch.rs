@@ -698,6 +698,44 @@ async fn a_batch_knows_its_remaining_jobs_through_every_move_and_closes_at_none(
 }
 
 #[tokio::test]
+async fn a_retry_waiting_on_a_cancel_that_commits_is_refused() {
+    use sea_orm::TransactionTrait;
+    let (app, mut catalog) = app_with_catalog(1).await;
+    catalog[0].images.truncate(2);
+    app.import(&catalog).await;
+    let id = app.get_json("/api/products").await.1["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let batch = start_ok(&app, &[id], "shopee").await;
+    wait_finished(&app, &batch, Duration::from_secs(30)).await;
+    let dead = syncstore::db::batches::dead_letters(&app.db).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    // A cancel holds the batch's row, not yet committed, as the retry starts.
+    let cancel = app.db.begin().await.unwrap();
+    cancel
+        .execute_raw(syncstore::db::sql(
+            "UPDATE sync_batches SET cancelled = true WHERE id = $1",
+            [batch.clone().into()],
+        ))
+        .await
+        .unwrap();
+    let (db, job_id) = (app.db.clone(), dead[0].job_id.clone());
+    let retry = tokio::spawn(async move { syncstore::db::queue::retry_dead(&db, &job_id).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!retry.is_finished(), "the retry waits for the batch's row");
+    cancel.commit().await.unwrap();
+    let retried = retry.await.unwrap().unwrap();
+    assert_eq!(retried, None, "the retry sees the cancel it waited for");
+    let still = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM sync_jobs WHERE id = '{}' AND state = 'failed'",
+            dead[0].job_id
+        ))
+        .await;
+    assert_eq!(still, 1, "the dead letter is left as it was");
+}
+
+#[tokio::test]
 async fn a_dead_letter_of_a_cancelled_batch_is_not_retried_into_a_job_that_never_runs() {
     let (app, mut catalog) = app_with_catalog(1).await;
     catalog[0].images.truncate(2);
