@@ -697,9 +697,9 @@ async fn a_batch_knows_its_remaining_jobs_through_every_move_and_closes_at_none(
     assert_eq!(app.count("SELECT count(*) AS n FROM sync_jobs").await, 0);
 }
 
-#[tokio::test]
-async fn a_retry_waiting_on_a_cancel_that_commits_is_refused() {
-    use sea_orm::TransactionTrait;
+/// A batch of one product with only two images, too few to list, finished with its one job
+/// in the dead-letter queue: the app, the batch and the job.
+async fn one_dead_letter() -> (TestApp, String, String) {
     let (app, mut catalog) = app_with_catalog(1).await;
     catalog[0].images.truncate(2);
     app.import(&catalog).await;
@@ -710,6 +710,23 @@ async fn a_retry_waiting_on_a_cancel_that_commits_is_refused() {
     wait_finished(&app, &batch, Duration::from_secs(30)).await;
     let dead = syncstore::db::batches::dead_letters(&app.db).await.unwrap();
     assert_eq!(dead.len(), 1);
+    let job_id = dead[0].job_id.clone();
+    (app, batch, job_id)
+}
+
+async fn assert_still_dead(app: &TestApp, job_id: &str) {
+    let still = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM sync_jobs WHERE id = '{job_id}' AND state = 'failed'"
+        ))
+        .await;
+    assert_eq!(still, 1, "the dead letter is left as it was");
+}
+
+#[tokio::test]
+async fn a_retry_waiting_on_a_cancel_that_commits_is_refused() {
+    use sea_orm::TransactionTrait;
+    let (app, batch, job_id) = one_dead_letter().await;
     // A cancel holds the batch's row, not yet committed, as the retry starts.
     let cancel = app.db.begin().await.unwrap();
     cancel
@@ -719,34 +736,19 @@ async fn a_retry_waiting_on_a_cancel_that_commits_is_refused() {
         ))
         .await
         .unwrap();
-    let (db, job_id) = (app.db.clone(), dead[0].job_id.clone());
-    let retry = tokio::spawn(async move { syncstore::db::queue::retry_dead(&db, &job_id).await });
+    let (db, id) = (app.db.clone(), job_id.clone());
+    let retry = tokio::spawn(async move { syncstore::db::queue::retry_dead(&db, &id).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!retry.is_finished(), "the retry waits for the batch's row");
     cancel.commit().await.unwrap();
     let retried = retry.await.unwrap().unwrap();
     assert_eq!(retried, None, "the retry sees the cancel it waited for");
-    let still = app
-        .count(&format!(
-            "SELECT count(*) AS n FROM sync_jobs WHERE id = '{}' AND state = 'failed'",
-            dead[0].job_id
-        ))
-        .await;
-    assert_eq!(still, 1, "the dead letter is left as it was");
+    assert_still_dead(&app, &job_id).await;
 }
 
 #[tokio::test]
 async fn a_dead_letter_of_a_cancelled_batch_is_not_retried_into_a_job_that_never_runs() {
-    let (app, mut catalog) = app_with_catalog(1).await;
-    catalog[0].images.truncate(2);
-    app.import(&catalog).await;
-    let id = app.get_json("/api/products").await.1["items"][0]["id"]
-        .as_i64()
-        .unwrap();
-    let batch = start_ok(&app, &[id], "shopee").await;
-    wait_finished(&app, &batch, Duration::from_secs(30)).await;
-    let dead = syncstore::db::batches::dead_letters(&app.db).await.unwrap();
-    assert_eq!(dead.len(), 1);
+    let (app, batch, job_id) = one_dead_letter().await;
     // As a cancel while another job of the batch still ran leaves it.
     app.db
         .execute_raw(syncstore::db::sql(
@@ -758,7 +760,7 @@ async fn a_dead_letter_of_a_cancelled_batch_is_not_retried_into_a_job_that_never
     let res = app
         .client
         .post(app.url("/api/fn/retry_dead_letter"))
-        .form(&[("job_id", dead[0].job_id.as_str())])
+        .form(&[("job_id", job_id.as_str())])
         .send()
         .await
         .unwrap();
@@ -767,18 +769,12 @@ async fn a_dead_letter_of_a_cancelled_batch_is_not_retried_into_a_job_that_never
     assert!(body.contains("batch was cancelled"), "{body}");
     // A cancel that commits between the page's check and the retry itself: the retry's own
     // statement refuses it.
-    let retried = syncstore::db::queue::retry_dead(&app.db, &dead[0].job_id)
+    let retried = syncstore::db::queue::retry_dead(&app.db, &job_id)
         .await
         .unwrap();
     assert_eq!(
         retried, None,
         "a cancelled batch's dead letter is not put back in line"
     );
-    let still = app
-        .count(&format!(
-            "SELECT count(*) AS n FROM sync_jobs WHERE id = '{}' AND state = 'failed'",
-            dead[0].job_id
-        ))
-        .await;
-    assert_eq!(still, 1, "the dead letter is left as it was");
+    assert_still_dead(&app, &job_id).await;
 }
