@@ -18,6 +18,7 @@ mod m20261201_000012_sync_log_workers;
 mod m20261201_000013_catalog_counts;
 mod m20261201_000014_batch_remaining;
 mod m20261202_000015_remaining_per_row;
+mod m20261202_000016_cancel_counts_once;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_catalog_counts::Migration),
             Box::new(m20261201_000014_batch_remaining::Migration),
             Box::new(m20261202_000015_remaining_per_row::Migration),
+            Box::new(m20261202_000016_cancel_counts_once::Migration),
         ]
     }
 }

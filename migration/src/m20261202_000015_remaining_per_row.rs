@@ -15,7 +15,10 @@ pub struct Migration;
 const UP: &str = r#"
 -- No job changes between the old trigger's drop and the new one's creation. Only
 -- `sync_jobs` is locked: a statement already running holds its lock on the table before
--- any row of a batch, so nothing here waits in a circle with it.
+-- any row of a batch, so nothing here waits in a circle with it. Behind a long open
+-- transaction the lock request would hold up every worker queued after it, so the
+-- migration gives up after a few seconds instead (and is run again).
+SET LOCAL lock_timeout = '5s';
 LOCK TABLE sync_jobs IN ACCESS EXCLUSIVE MODE;
 
 DROP TRIGGER sync_jobs_remaining_update ON sync_jobs;

@@ -549,13 +549,31 @@ pub async fn cancel_batch(
     if marked.rows_affected() == 0 {
         return Ok(false);
     }
+    // The discarded jobs are taken off the batch's `remaining` in one write rather than one
+    // per job by the trigger (migration 16): a whole-catalog batch is thousands of jobs,
+    // and their writes to the one batch row in one transaction cost quadratic time. The
+    // setting lasts until the end of the statement that resets it, in this transaction.
     txn.execute_raw(sql(
-        "UPDATE sync_jobs SET state = 'discarded', error_code = 'CANCELLED',
-            error_message = 'the batch was cancelled before this job ran',
-            discard_reason = 'batch cancelled', discarded_by = $2,
-            finished_at = now(), updated_at = now()
-         WHERE batch_id = $1 AND state IN ('waiting', 'retrying')",
-        [batch_id.into(), user_id.into()],
+        "SELECT set_config('syncstore.jobs_counted_by_statement', 'on', true)",
+        [],
+    ))
+    .await?;
+    let discarded = txn
+        .execute_raw(sql(
+            "UPDATE sync_jobs SET state = 'discarded', error_code = 'CANCELLED',
+                error_message = 'the batch was cancelled before this job ran',
+                discard_reason = 'batch cancelled', discarded_by = $2,
+                finished_at = now(), updated_at = now()
+             WHERE batch_id = $1 AND state IN ('waiting', 'retrying')",
+            [batch_id.into(), user_id.into()],
+        ))
+        .await?
+        .rows_affected();
+    txn.execute_raw(sql(
+        "UPDATE sync_batches SET remaining = remaining - $2,
+            finished_at = CASE WHEN remaining - $2 = 0 THEN COALESCE(finished_at, now()) END
+         WHERE id = $1 AND set_config('syncstore.jobs_counted_by_statement', 'off', true) IS NOT NULL",
+        [batch_id.into(), (discarded as i64).into()],
     ))
     .await?;
     txn.commit().await?;
