@@ -328,6 +328,15 @@ impl Queue {
         }
     }
 
+    /// Sends now every progress event still waiting out its interval: called as a worker
+    /// stops, when the tasks that would send them may not get the chance. Without it the
+    /// last change of a batch (often its end) could reach no dashboard.
+    pub async fn flush_progress(&self) {
+        for batch_id in self.progress.take_due(Instant::now()) {
+            self.send_progress(&batch_id).await;
+        }
+    }
+
     async fn send_progress(&self, batch_id: &str) {
         let sent: Result<i64, _> = self.redis.next().publish(&self.keys.events, batch_id).await;
         if let Err(e) = sent {

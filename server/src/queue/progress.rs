@@ -61,6 +61,21 @@ impl Progress {
         }
     }
 
+    /// Every batch whose event is still to go out, marked as sent at `now`: a process that
+    /// stops sends them before it goes, since the tasks waiting to send them stop with it.
+    pub fn take_due(&self, now: Instant) -> Vec<String> {
+        let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
+        batches
+            .iter_mut()
+            .filter(|(_, b)| b.due)
+            .map(|(batch_id, b)| {
+                b.due = false;
+                b.last_sent = now;
+                batch_id.clone()
+            })
+            .collect()
+    }
+
     /// The event that was due for `batch_id` goes out at `now`.
     pub fn sending(&self, batch_id: &str, now: Instant) {
         let mut batches = self.batches.lock().unwrap_or_else(|p| p.into_inner());
@@ -88,5 +103,22 @@ mod tests {
         assert_eq!(progress.changed("a", t0 + ms(120)), Publish::After(ms(80)));
         progress.sending("a", t0 + ms(200));
         assert_eq!(progress.changed("a", t0 + ms(350)), Publish::Now);
+    }
+
+    #[test]
+    fn a_stop_takes_the_events_still_due_once() {
+        let progress = Progress::default();
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        progress.changed("a", t0);
+        progress.changed("b", t0);
+        assert_eq!(progress.changed("a", t0 + ms(10)), Publish::After(ms(90)));
+        assert_eq!(progress.take_due(t0 + ms(20)), vec!["a".to_string()]);
+        assert!(progress.take_due(t0 + ms(30)).is_empty(), "taken once");
+        assert_eq!(
+            progress.changed("a", t0 + ms(40)),
+            Publish::After(ms(80)),
+            "the taken event counts as sent"
+        );
     }
 }

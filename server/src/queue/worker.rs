@@ -80,6 +80,7 @@ impl Worker {
         }
         tracing::info!(worker = %this.id, concurrency = this.queue.settings.concurrency, "worker started");
         while tasks.join_next().await.is_some() {}
+        this.queue.flush_progress().await;
         let keys = &this.queue.keys;
         let _: Result<i64, _> = this.queue.redis.del(keys.alive(&this.id)).await;
         let _: Result<i64, _> = this.queue.redis.srem(&keys.workers, this.id.clone()).await;
