@@ -52,17 +52,21 @@ async fn wait_for(db: &DatabaseConnection, batch_id: &str, total: i64) {
 }
 
 /// No-op jobs per second through enqueue → Redis → worker claim → ack, with `workers`
-/// worker instances of `slots` slots each (`syncstore worker` runs 4 by default).
+/// workers of `slots` slots each (`syncstore worker` runs 4 by default). Each worker has
+/// its own Postgres pool and Redis connections, as a worker process has.
 async fn queue_noop(jobs: usize, workers: usize, slots: usize) -> f64 {
     let mut settings = support::test_settings();
     settings.queue.concurrency = slots;
-    let state = AppState::connect(settings)
+    let state = AppState::connect(settings.clone())
         .await
         .expect("Postgres and Redis");
     let (stop, stopped) = watch::channel(false);
     let mut running = Vec::new();
     for _ in 0..workers {
-        let worker = Worker::new(state.queue.clone(), Arc::new(Noop));
+        let own = AppState::connect(settings.clone())
+            .await
+            .expect("Postgres and Redis");
+        let worker = Worker::new(own.queue.clone(), Arc::new(Noop));
         running.push(tokio::spawn(worker.run(stopped.clone())));
     }
     // Recorded as a batch is, but in one piece: the rollout's 50-product limit is not the

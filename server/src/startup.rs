@@ -43,7 +43,11 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     /// Connects to Postgres (creating and migrating the database) and Redis.
     pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
-        let db = db::connect_and_migrate(&settings.database_url).await?;
+        let db = db::connect_and_migrate_with(
+            &settings.database_url,
+            db::pool_size(settings.queue.concurrency),
+        )
+        .await?;
         let redis = redis::connect(&settings.redis_url).await?;
         let leptos_options = LeptosOptions::builder()
             .output_name("syncstore")

@@ -13,10 +13,29 @@ pub mod users;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 
+/// The most connections a process opens when it runs no worker slots or the default few.
+const BASE_CONNECTIONS: u32 = 10;
+/// The most any process opens, however many slots it runs: two processes at the limit and
+/// a few at the base stay inside Postgres's default `max_connections` (100).
+const MAX_CONNECTIONS: u32 = 40;
+
+/// How many connections a process with `worker_slots` worker slots may open: a slot holds
+/// one while it claims or ends a job (and its sync one now and then), and the pages, the
+/// heartbeat and the maintenance share the rest. With fewer, slots past the tenth wait in
+/// line for a connection on every claim and every end.
+pub fn pool_size(worker_slots: usize) -> u32 {
+    (worker_slots.min(MAX_CONNECTIONS as usize) as u32 + 6).clamp(BASE_CONNECTIONS, MAX_CONNECTIONS)
+}
+
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, BASE_CONNECTIONS).await
+}
+
+/// Connects with a pool of at most `max_connections` (see [`pool_size`]).
+pub async fn connect_with(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
     options
-        .max_connections(10)
+        .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(std::time::Duration::from_secs(5))
         // A connection back from use within the last second is handed out as it is:
@@ -62,8 +81,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Creates the database if needed, connects and applies every migration.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_and_migrate_with(url, BASE_CONNECTIONS).await
+}
+
+/// [`connect_and_migrate`] with a pool of at most `max_connections`.
+pub async fn connect_and_migrate_with(
+    url: &str,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
     ensure_database(url).await?;
-    let db = connect(url).await?;
+    let db = connect_with(url, max_connections).await?;
     migrate(&db).await?;
     Ok(db)
 }
@@ -71,4 +98,18 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
 /// A statement with positional parameters (`$1`, `$2`, …) for PostgreSQL.
 pub fn sql(text: &str, values: impl IntoIterator<Item = sea_orm::Value>) -> Statement {
     Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, text, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pool_size;
+
+    #[test]
+    fn a_pool_has_a_connection_for_every_slot_within_bounds() {
+        assert_eq!(pool_size(0), 10);
+        assert_eq!(pool_size(4), 10, "the default worker keeps the pool it had");
+        assert_eq!(pool_size(16), 22);
+        assert_eq!(pool_size(34), 40);
+        assert_eq!(pool_size(256), 40, "bounded by what Postgres allows");
+    }
 }
