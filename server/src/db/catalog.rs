@@ -67,9 +67,74 @@ const SEARCH_COUNTS_KEPT: usize = 1_000;
 /// Size changes kept before a reader folds them into one.
 const SIZE_CHANGES_KEPT: i64 = 100;
 
+/// Where each page of the whole catalog starts (the id of its first product), by database,
+/// with the catalog generation they were read at: a deep page then starts at its id
+/// through the primary key instead of counting its way past every product before it
+/// (`OFFSET` 50,000 at page 1,001 of 100,000 products). Any change to the products moves
+/// the generation, and the starts are read again.
+type PageStarts = HashMap<String, (Generation, std::sync::Arc<Vec<i64>>)>;
+static PAGE_STARTS: LazyLock<Mutex<PageStarts>> = LazyLock::new(Mutex::default);
+/// Catalogs (databases) whose page starts one process keeps.
+const PAGE_STARTS_KEPT: usize = 16;
+
+/// What [`matching`] read: the number of matching products, and the catalog's name and
+/// generation at that moment.
+struct Matching {
+    total: i64,
+    catalog: String,
+    generation: Generation,
+}
+
+/// The id the whole catalog's page `page` (from 1) starts at, as of `at`; `None` past the
+/// last page.
+async fn page_start(
+    db: &DatabaseConnection,
+    catalog: &str,
+    at: Generation,
+    page: u32,
+) -> Result<Option<i64>, DbErr> {
+    let index = (page - 1) as usize;
+    let cached = PAGE_STARTS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(catalog)
+        .filter(|(generation, _)| *generation == at)
+        .map(|(_, starts)| starts.clone());
+    if let Some(starts) = cached {
+        return Ok(starts.get(index).copied());
+    }
+    // The starts and their generation from one snapshot, like a search's count.
+    let row = db
+        .query_one_raw(sql(
+            &format!(
+                "SELECT coalesce(max(c.id), 0) AS generation, count(c.id) AS changes,
+                        ARRAY(SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+                                              FROM products) numbered
+                              WHERE (n - 1) % {PRODUCTS_PER_PAGE} = 0 ORDER BY id) AS starts
+                 FROM catalog_size_changes c"
+            ),
+            [],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
+    let read_at: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
+    let starts: std::sync::Arc<Vec<i64>> = std::sync::Arc::new(row.try_get("", "starts")?);
+    let start = starts.get(index).copied();
+    let mut kept = PAGE_STARTS.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() >= PAGE_STARTS_KEPT && !kept.contains_key(catalog) {
+        kept.clear();
+    }
+    kept.insert(catalog.to_string(), (read_at, starts));
+    Ok(start)
+}
+
 /// How many products match: the trigger-kept size for the whole catalog, a fresh or cached
 /// count for a search.
-async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Result<i64, DbErr> {
+async fn matching(
+    db: &DatabaseConnection,
+    q: &str,
+    pattern: Option<&str>,
+) -> Result<Matching, DbErr> {
     let row = db
         .query_one_raw(sql(
             "SELECT coalesce(sum(delta), 0)::bigint AS products, coalesce(max(id), 0) AS generation,
@@ -93,11 +158,16 @@ async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Re
             tracing::warn!(error = %e, "folding the catalog size changes failed");
         }
     }
-    let Some(pattern) = pattern else {
-        return row.try_get("", "products");
-    };
     let generation: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
-    let key = (row.try_get::<String>("", "catalog")?, q.to_string());
+    let catalog: String = row.try_get("", "catalog")?;
+    let Some(pattern) = pattern else {
+        return Ok(Matching {
+            total: row.try_get("", "products")?,
+            catalog,
+            generation,
+        });
+    };
+    let key = (catalog.clone(), q.to_string());
     let cached = SEARCH_COUNTS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -105,7 +175,11 @@ async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Re
         .copied();
     if let Some((at, total)) = cached {
         if at == generation {
-            return Ok(total);
+            return Ok(Matching {
+                total,
+                catalog,
+                generation,
+            });
         }
     }
     // The count and its generation from one snapshot.
@@ -125,7 +199,11 @@ async fn matching(db: &DatabaseConnection, q: &str, pattern: Option<&str>) -> Re
         counts.clear();
     }
     counts.insert(key, (at, total));
-    Ok(total)
+    Ok(Matching {
+        total,
+        catalog,
+        generation,
+    })
 }
 
 pub async fn list_products(
@@ -134,16 +212,26 @@ pub async fn list_products(
     q: &str,
 ) -> Result<ProductList, DbErr> {
     let pattern = (!q.is_empty()).then(|| contains_pattern(q));
-    let (filter, params): (&str, Vec<Value>) = match &pattern {
-        None => ("", vec![]),
-        Some(pattern) => ("WHERE p.title ILIKE $1", vec![pattern.clone().into()]),
-    };
-    let total = matching(db, q, pattern.as_deref()).await?;
+    let matched = matching(db, q, pattern.as_deref()).await?;
+    let total = matched.total;
     let offset = i64::from(page - 1) * i64::from(PRODUCTS_PER_PAGE);
-    // The page's ids first (an index-only scan however deep the page), then their rows,
-    // fetched by id: as an array, so the planner looks up those 50 rows by the primary key
-    // whatever the catalog's size (joined to a CTE instead, a catalog of a few thousand
-    // products was scanned whole for every page).
+    let (filter, offset, params): (&str, i64, Vec<Value>) = match &pattern {
+        Some(pattern) => (
+            "WHERE p.title ILIKE $1",
+            offset,
+            vec![pattern.clone().into()],
+        ),
+        None if page == 1 => ("", 0, vec![]),
+        // A deeper page of the whole catalog starts at its first product's id.
+        None => match page_start(db, &matched.catalog, matched.generation, page).await? {
+            Some(start) => ("WHERE p.id >= $1", 0, vec![start.into()]),
+            None => ("", offset, vec![]),
+        },
+    };
+    // The page's ids first (an index-only scan), then their rows, fetched by id: as an
+    // array, so the planner looks up those 50 rows by the primary key whatever the
+    // catalog's size (joined to a CTE instead, a catalog of a few thousand products was
+    // scanned whole for every page).
     let rows = SummaryRow::find_by_statement(sql(
         &format!(
             "SELECT p.id, p.sku, p.title, p.base_price,

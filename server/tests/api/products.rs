@@ -99,6 +99,65 @@ async fn the_list_counts_stay_true_as_the_catalog_changes() {
     assert_eq!(total("page=1").await, json!(120));
 }
 
+/// The ids on page `page` of the whole catalog, as the API lists them.
+async fn page_ids(app: &crate::support::TestApp, page: u32) -> Vec<i64> {
+    let (status, body) = app.get_json(&format!("/api/products?page={page}")).await;
+    assert_eq!(status, 200, "{body}");
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Every product id in order, straight from the database.
+async fn all_ids(app: &crate::support::TestApp) -> Vec<i64> {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .query_all_raw(syncstore::db::sql(
+            "SELECT id FROM products ORDER BY id",
+            [],
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("", "id").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn deep_pages_start_where_the_catalog_says_as_products_come_and_go() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let catalog = demo_catalog(130, "http://img.test");
+    app.import(&catalog[..120]).await;
+    app.login().await;
+    let ids = all_ids(&app).await;
+    assert_eq!(page_ids(&app, 2).await, ids[50..100]);
+    assert_eq!(page_ids(&app, 3).await, ids[100..120]);
+    assert!(page_ids(&app, 4).await.is_empty());
+
+    // Products leaving the first page move every later page forward by as many.
+    app.db
+        .execute_raw(syncstore::db::sql(
+            "DELETE FROM products WHERE id = ANY($1)",
+            [vec![ids[3], ids[7]].into()],
+        ))
+        .await
+        .unwrap();
+    let ids = all_ids(&app).await;
+    assert_eq!(ids.len(), 118);
+    assert_eq!(page_ids(&app, 2).await, ids[50..100], "after a delete");
+    assert_eq!(page_ids(&app, 3).await, ids[100..118], "after a delete");
+
+    // New products are listed on the last page at once.
+    app.import(&catalog[120..]).await;
+    let ids = all_ids(&app).await;
+    assert_eq!(ids.len(), 128);
+    assert_eq!(page_ids(&app, 3).await, ids[100..128], "after an import");
+}
+
 #[tokio::test]
 async fn imports_running_side_by_side_both_finish_and_are_counted() {
     let app = spawn_app().await;
