@@ -128,6 +128,38 @@ async fn page_start(
     Ok(start)
 }
 
+/// Folds the catalog's size changes into one row, unless a transaction that changes the
+/// products is still running (then a later reader folds).
+///
+/// The lock makes the fold see every row there will ever be below its own: it waits for no
+/// writer (`NOWAIT`), it is granted only once every transaction that appended a change has
+/// ended, and it holds new appends back for the fold's few milliseconds. So the folded row's
+/// id is above every id before it, and a generation (newest id, number of rows) can never
+/// come back after a fold: without the lock, a fold committing between a writer taking its
+/// id and committing could leave the newest id as it was and, once that writer committed,
+/// the number too, and cached page starts and search counts would have outlived a change.
+async fn fold_size_changes(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    let locked = txn
+        .execute_raw(sql(
+            "LOCK TABLE catalog_size_changes IN SHARE ROW EXCLUSIVE MODE NOWAIT",
+            [],
+        ))
+        .await;
+    if let Err(e) = locked {
+        // Another transaction is appending (or folding): leave it to a later reader.
+        tracing::debug!(error = %e, "catalog size changes not folded now");
+        return Ok(());
+    }
+    txn.execute_raw(sql(
+        "WITH folded AS (DELETE FROM catalog_size_changes RETURNING delta)
+         INSERT INTO catalog_size_changes (delta) SELECT coalesce(sum(delta), 0) FROM folded",
+        [],
+    ))
+    .await?;
+    txn.commit().await
+}
+
 /// How many products match: the trigger-kept size for the whole catalog, a fresh or cached
 /// count for a search.
 async fn matching(
@@ -145,16 +177,8 @@ async fn matching(
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
     if row.try_get::<i64>("", "changes")? > SIZE_CHANGES_KEPT {
-        // Rows of transactions still running are invisible here, so they survive the fold
-        // and count once they commit. Housekeeping: a fold that fails fails no page.
-        if let Err(e) = db
-            .execute_raw(sql(
-                "WITH folded AS (DELETE FROM catalog_size_changes RETURNING delta)
-                 INSERT INTO catalog_size_changes (delta) SELECT coalesce(sum(delta), 0) FROM folded",
-                [],
-            ))
-            .await
-        {
+        // Housekeeping: a fold that fails or cannot run now fails no page.
+        if let Err(e) = fold_size_changes(db).await {
             tracing::warn!(error = %e, "folding the catalog size changes failed");
         }
     }

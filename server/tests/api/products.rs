@@ -158,6 +158,71 @@ async fn deep_pages_start_where_the_catalog_says_as_products_come_and_go() {
     assert_eq!(page_ids(&app, 3).await, ids[100..128], "after an import");
 }
 
+/// How many size changes the catalog keeps (folded into one by a reader past 100).
+async fn size_changes(app: &crate::support::TestApp) -> i64 {
+    use sea_orm::ConnectionTrait;
+    app.db
+        .query_one_raw(syncstore::db::sql(
+            "SELECT count(*) AS n FROM catalog_size_changes",
+            [],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap()
+}
+
+/// A fold while a writer was still running could leave the catalog's generation as it was
+/// before that writer's change, and cached page starts would outlive it: the fold waits
+/// until no writer is running.
+#[tokio::test]
+async fn size_changes_are_not_folded_while_a_change_to_the_products_is_running() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = spawn_app().await;
+    app.import(&demo_catalog(120, "http://img.test")).await;
+    app.login().await;
+    let ids = all_ids(&app).await;
+    for _ in 0..101 {
+        app.db
+            .execute_raw(syncstore::db::sql(
+                "UPDATE products SET title = title WHERE false",
+                [],
+            ))
+            .await
+            .unwrap();
+    }
+    let kept = size_changes(&app).await;
+    assert!(kept > 100, "{kept}");
+
+    let writer = app.db.begin().await.unwrap();
+    writer
+        .execute_raw(syncstore::db::sql(
+            "DELETE FROM products WHERE id = $1",
+            [ids[3].into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        page_ids(&app, 2).await,
+        ids[50..100],
+        "the delete is not seen yet"
+    );
+    assert_eq!(
+        size_changes(&app).await,
+        kept,
+        "nothing folded while the delete runs (its own change not visible yet)"
+    );
+
+    writer.commit().await.unwrap();
+    let ids = all_ids(&app).await;
+    assert_eq!(page_ids(&app, 2).await, ids[50..100], "after the delete");
+    assert_eq!(size_changes(&app).await, 1, "folded once no writer runs");
+    assert_eq!(page_ids(&app, 3).await, ids[100..119]);
+    let (_, body) = app.get_json("/api/products?page=1").await;
+    assert_eq!(body["total"], json!(119));
+}
+
 #[tokio::test]
 async fn imports_running_side_by_side_both_finish_and_are_counted() {
     let app = spawn_app().await;
