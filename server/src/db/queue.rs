@@ -552,7 +552,7 @@ pub async fn cancel_batch(
     // The discarded jobs are taken off the batch's `remaining` in one write rather than one
     // per job by the trigger (migration 16): a whole-catalog batch is thousands of jobs,
     // and their writes to the one batch row in one transaction cost quadratic time. The
-    // setting lasts until the end of the statement that resets it, in this transaction.
+    // setting is local to this transaction; the count's statement turns it off again.
     txn.execute_raw(sql(
         "SELECT set_config('syncstore.jobs_counted_by_statement', 'on', true)",
         [],
