@@ -147,9 +147,22 @@ async fn fold_size_changes(db: &DatabaseConnection) -> Result<(), DbErr> {
         ))
         .await;
     if let Err(e) = locked {
-        // Another transaction is appending (or folding): leave it to a later reader.
-        tracing::debug!(error = %e, "catalog size changes not folded now");
-        return Ok(());
+        // 55P03: lock_not_available.
+        let busy = match &e {
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(driver))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(driver)) => matches!(
+                &**driver,
+                sea_orm::sqlx::Error::Database(d) if d.code().as_deref() == Some("55P03")
+            ),
+            _ => false,
+        };
+        txn.rollback().await?;
+        if busy {
+            // Another transaction is appending (or folding): a later reader folds.
+            tracing::debug!("catalog size changes not folded now: a writer is running");
+            return Ok(());
+        }
+        return Err(e);
     }
     txn.execute_raw(sql(
         "WITH folded AS (DELETE FROM catalog_size_changes RETURNING delta)
