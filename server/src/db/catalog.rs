@@ -52,30 +52,87 @@ fn overall_status(statuses: [Option<&str>; 2]) -> SyncStatus {
         .unwrap_or(SyncStatus::NotSynced)
 }
 
-/// Search counts this process has made, by database and search text, with the catalog
-/// generation they were counted at (migration `catalog_counts`): paging through a search
-/// counts it once, and any change to the products counts it again.
-///
-/// A generation is the newest size change's id *and* how many there are: ids are handed
-/// out when a transaction writes, not when it commits, so a long import committing after
-/// a newer one adds a row without moving the newest id.
+/// Where the catalog stands: the newest size change's id *and* how many there are
+/// (migration `catalog_counts`). Any change to the products moves it. Both, because ids
+/// are handed out when a transaction writes, not when it commits, so a long import
+/// committing after a newer one adds a row without moving the newest id.
 type Generation = (i64, i64);
-type SearchCounts = HashMap<(String, String), (Generation, i64)>;
-static SEARCH_COUNTS: LazyLock<Mutex<SearchCounts>> = LazyLock::new(Mutex::default);
-/// Distinct searches kept before the cache starts again.
-const SEARCH_COUNTS_KEPT: usize = 1_000;
+
+/// Values read from the catalog, each kept with the generation it was read at and handed
+/// out only while the catalog still stands there. Past `kept` keys it starts again.
+struct ByGeneration<K, V> {
+    kept: usize,
+    entries: Mutex<HashMap<K, (Generation, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> ByGeneration<K, V> {
+    fn new(kept: usize) -> Self {
+        ByGeneration {
+            kept,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn get<Q>(&self, key: &Q, at: Generation) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(generation, _)| *generation == at)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn put(&self, key: K, at: Generation, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= self.kept && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, (at, value));
+    }
+}
+
+/// Search counts this process has made, by database and search text: paging through a
+/// search counts it once, and any change to the products counts it again.
+static SEARCH_COUNTS: LazyLock<ByGeneration<(String, String), i64>> =
+    LazyLock::new(|| ByGeneration::new(1_000));
+
+/// Where each page of the whole catalog starts (the id of its first product), by database:
+/// a deep page then starts at its id through the primary key instead of counting its way
+/// past every product before it (`OFFSET` 50,000 at page 1,001 of 100,000 products).
+static PAGE_STARTS: LazyLock<ByGeneration<String, std::sync::Arc<Vec<i64>>>> =
+    LazyLock::new(|| ByGeneration::new(16));
+
 /// Size changes kept before a reader folds them into one.
 const SIZE_CHANGES_KEPT: i64 = 100;
 
-/// Where each page of the whole catalog starts (the id of its first product), by database,
-/// with the catalog generation they were read at: a deep page then starts at its id
-/// through the primary key instead of counting its way past every product before it
-/// (`OFFSET` 50,000 at page 1,001 of 100,000 products). Any change to the products moves
-/// the generation, and the starts are read again.
-type PageStarts = HashMap<String, (Generation, std::sync::Arc<Vec<i64>>)>;
-static PAGE_STARTS: LazyLock<Mutex<PageStarts>> = LazyLock::new(Mutex::default);
-/// Catalogs (databases) whose page starts one process keeps.
-const PAGE_STARTS_KEPT: usize = 16;
+/// The generation a row of `catalog_size_changes` aggregates says.
+fn generation(row: &sea_orm::QueryResult) -> Result<Generation, DbErr> {
+    Ok((row.try_get("", "generation")?, row.try_get("", "changes")?))
+}
+
+/// `value` (an SQL expression, with `params`) and the generation it was read at, from one
+/// snapshot.
+async fn at_generation<T: sea_orm::TryGetable>(
+    db: &DatabaseConnection,
+    value: &str,
+    params: Vec<Value>,
+) -> Result<(Generation, T), DbErr> {
+    let row = db
+        .query_one_raw(sql(
+            &format!(
+                "SELECT coalesce(max(c.id), 0) AS generation, count(c.id) AS changes,
+                        ({value}) AS value
+                 FROM catalog_size_changes c"
+            ),
+            params,
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
+    Ok((generation(&row)?, row.try_get("", "value")?))
+}
 
 /// What [`matching`] read: the number of matching products, and the catalog's name and
 /// generation at that moment.
@@ -94,37 +151,21 @@ async fn page_start(
     page: u32,
 ) -> Result<Option<i64>, DbErr> {
     let index = (page - 1) as usize;
-    let cached = PAGE_STARTS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(catalog)
-        .filter(|(generation, _)| *generation == at)
-        .map(|(_, starts)| starts.clone());
-    if let Some(starts) = cached {
+    if let Some(starts) = PAGE_STARTS.get(catalog, at) {
         return Ok(starts.get(index).copied());
     }
-    // The starts and their generation from one snapshot, like a search's count.
-    let row = db
-        .query_one_raw(sql(
-            &format!(
-                "SELECT coalesce(max(c.id), 0) AS generation, count(c.id) AS changes,
-                        ARRAY(SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
-                                              FROM products) numbered
-                              WHERE (n - 1) % {PRODUCTS_PER_PAGE} = 0 ORDER BY id) AS starts
-                 FROM catalog_size_changes c"
-            ),
-            [],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
-    let read_at: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
-    let starts: std::sync::Arc<Vec<i64>> = std::sync::Arc::new(row.try_get("", "starts")?);
+    let (read_at, starts): (Generation, Vec<i64>) = at_generation(
+        db,
+        &format!(
+            "ARRAY(SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+                                  FROM products) numbered
+                   WHERE (n - 1) % {PRODUCTS_PER_PAGE} = 0 ORDER BY id)"
+        ),
+        vec![],
+    )
+    .await?;
     let start = starts.get(index).copied();
-    let mut kept = PAGE_STARTS.lock().unwrap_or_else(|p| p.into_inner());
-    if kept.len() >= PAGE_STARTS_KEPT && !kept.contains_key(catalog) {
-        kept.clear();
-    }
-    kept.insert(catalog.to_string(), (read_at, starts));
+    PAGE_STARTS.put(catalog.to_string(), read_at, std::sync::Arc::new(starts));
     Ok(start)
 }
 
@@ -195,47 +236,27 @@ async fn matching(
             tracing::warn!(error = %e, "folding the catalog size changes failed");
         }
     }
-    let generation: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
+    let generation = generation(&row)?;
     let catalog: String = row.try_get("", "catalog")?;
-    let Some(pattern) = pattern else {
-        return Ok(Matching {
-            total: row.try_get("", "products")?,
-            catalog,
-            generation,
-        });
-    };
-    let key = (catalog.clone(), q.to_string());
-    let cached = SEARCH_COUNTS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .copied();
-    if let Some((at, total)) = cached {
-        if at == generation {
-            return Ok(Matching {
-                total,
-                catalog,
-                generation,
-            });
+    let total = match pattern {
+        None => row.try_get("", "products")?,
+        Some(pattern) => {
+            let key = (catalog.clone(), q.to_string());
+            match SEARCH_COUNTS.get(&key, generation) {
+                Some(total) => total,
+                None => {
+                    let (at, total) = at_generation(
+                        db,
+                        "SELECT count(*) FROM products p WHERE p.title ILIKE $1",
+                        vec![pattern.into()],
+                    )
+                    .await?;
+                    SEARCH_COUNTS.put(key, at, total);
+                    total
+                }
+            }
         }
-    }
-    // The count and its generation from one snapshot.
-    let row = db
-        .query_one_raw(sql(
-            "SELECT coalesce(max(c.id), 0) AS generation, count(c.id) AS changes,
-                    (SELECT count(*) FROM products p WHERE p.title ILIKE $1) AS total
-             FROM catalog_size_changes c",
-            [pattern.into()],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("catalog_size_changes".into()))?;
-    let at: Generation = (row.try_get("", "generation")?, row.try_get("", "changes")?);
-    let total: i64 = row.try_get("", "total")?;
-    let mut counts = SEARCH_COUNTS.lock().unwrap_or_else(|p| p.into_inner());
-    if counts.len() >= SEARCH_COUNTS_KEPT {
-        counts.clear();
-    }
-    counts.insert(key, (at, total));
+    };
     Ok(Matching {
         total,
         catalog,

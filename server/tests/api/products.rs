@@ -159,19 +159,7 @@ async fn deep_pages_start_where_the_catalog_says_as_products_come_and_go() {
 }
 
 /// How many size changes the catalog keeps (folded into one by a reader past 100).
-async fn size_changes(app: &crate::support::TestApp) -> i64 {
-    use sea_orm::ConnectionTrait;
-    app.db
-        .query_one_raw(syncstore::db::sql(
-            "SELECT count(*) AS n FROM catalog_size_changes",
-            [],
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get("", "n")
-        .unwrap()
-}
+const SIZE_CHANGES: &str = "SELECT count(*) AS n FROM catalog_size_changes";
 
 /// A fold while a writer was still running could leave the catalog's generation as it was
 /// before that writer's change, and cached page starts would outlive it: the fold waits
@@ -192,7 +180,7 @@ async fn size_changes_are_not_folded_while_a_change_to_the_products_is_running()
             .await
             .unwrap();
     }
-    let kept = size_changes(&app).await;
+    let kept = app.count(SIZE_CHANGES).await;
     assert!(kept > 100, "{kept}");
 
     let writer = app.db.begin().await.unwrap();
@@ -209,7 +197,7 @@ async fn size_changes_are_not_folded_while_a_change_to_the_products_is_running()
         "the delete is not seen yet"
     );
     assert_eq!(
-        size_changes(&app).await,
+        app.count(SIZE_CHANGES).await,
         kept,
         "nothing folded while the delete runs (its own change not visible yet)"
     );
@@ -218,14 +206,19 @@ async fn size_changes_are_not_folded_while_a_change_to_the_products_is_running()
     let ids = all_ids(&app).await;
     assert_eq!(page_ids(&app, 2).await, ids[50..100], "after the delete");
     // A reader folds as soon as nothing holds the table (autovacuum may, for a moment).
-    for _ in 0..20 {
-        if size_changes(&app).await == 1 {
-            break;
+    app.eventually("the fold", std::time::Duration::from_secs(2), || async {
+        if app.count(SIZE_CHANGES).await == 1 {
+            return Some(());
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         page_ids(&app, 1).await;
-    }
-    assert_eq!(size_changes(&app).await, 1, "folded once no writer runs");
+        None
+    })
+    .await;
+    assert_eq!(
+        app.count(SIZE_CHANGES).await,
+        1,
+        "folded once no writer runs"
+    );
     assert_eq!(page_ids(&app, 3).await, ids[100..119]);
     let (_, body) = app.get_json("/api/products?page=1").await;
     assert_eq!(body["total"], json!(119));
