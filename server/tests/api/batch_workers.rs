@@ -496,6 +496,21 @@ async fn a_job_id_left_in_a_live_workers_list_without_a_slot_is_handed_back_and_
         .await
         .unwrap();
     let active = format!("{prefix}queue:active:{}", workers[0]);
+    // The worker's first look at the queue marks Redis as in use and dispatches whatever
+    // Postgres has pending: the job below must come after it, or that look runs it (and
+    // on a busy machine it came after the job now and then).
+    let epoch = format!("{prefix}queue:epoch");
+    app.eventually(
+        "the worker's first look at the queue",
+        Duration::from_secs(30),
+        || async {
+            let marked: bool = redis.exists(&epoch).await.unwrap();
+            marked.then_some(())
+        },
+    )
+    .await;
+    // The marker is set just before that dispatch's query: let it finish.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     // A job recorded but never dispatched, whose id Redis moved into the worker's list for
     // a reply that never reached a slot (a connection cut just then).
     let row = app
