@@ -19,6 +19,7 @@ mod m20261201_000013_catalog_counts;
 mod m20261201_000014_batch_remaining;
 mod m20261202_000015_remaining_per_row;
 mod m20261202_000016_cancel_counts_once;
+mod m20261203_000017_title_search_lowercase;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_batch_remaining::Migration),
             Box::new(m20261202_000015_remaining_per_row::Migration),
             Box::new(m20261202_000016_cancel_counts_once::Migration),
+            Box::new(m20261203_000017_title_search_lowercase::Migration),
         ]
     }
 }

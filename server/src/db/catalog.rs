@@ -18,7 +18,9 @@ use crate::catalog::{grams_to_kg, NewProduct, NewVariant};
 /// Rows per multi-row INSERT: keeps every statement under PostgreSQL's 65,535 parameters.
 const CHUNK: usize = 500;
 
-/// `ILIKE` pattern matching `q` literally anywhere in the title.
+/// `LIKE` pattern matching `q` literally anywhere in the title, compared with the
+/// lowercased title as `p.title_lower LIKE lower(pattern)` (what `ILIKE` does,
+/// without lowercasing every title it reads; migration `title_search_lowercase`).
 fn contains_pattern(q: &str) -> String {
     let escaped = q
         .replace('\\', "\\\\")
@@ -247,7 +249,7 @@ async fn matching(
                 None => {
                     let (at, total) = at_generation(
                         db,
-                        "SELECT count(*) FROM products p WHERE p.title ILIKE $1",
+                        "SELECT count(*) FROM products p WHERE p.title_lower LIKE lower($1)",
                         vec![pattern.into()],
                     )
                     .await?;
@@ -275,7 +277,7 @@ pub async fn list_products(
     let offset = i64::from(page - 1) * i64::from(PRODUCTS_PER_PAGE);
     let (filter, offset, params): (&str, i64, Vec<Value>) = match &pattern {
         Some(pattern) => (
-            "WHERE p.title ILIKE $1",
+            "WHERE p.title_lower LIKE lower($1)",
             offset,
             vec![pattern.clone().into()],
         ),
