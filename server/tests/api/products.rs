@@ -257,6 +257,65 @@ async fn bad_page_numbers_are_validation_errors() {
 }
 
 #[tokio::test]
+async fn a_title_search_finds_what_a_case_insensitive_match_of_the_title_finds() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let mut catalog = demo_catalog(6, "http://img.test");
+    let titles = [
+        "KAOS ÉTÉ Merah",
+        "Kaos été putih",
+        "Jaket İstanbul",
+        "Topi Ⱥ Hitam",
+        "Tas 100% Kulit_Asli",
+        "Sepatu ΣΟΦΙΑ",
+    ];
+    for (product, title) in catalog.iter_mut().zip(titles) {
+        product.title = title.to_string();
+    }
+    app.import(&catalog).await;
+    app.login().await;
+    for q in [
+        "été",
+        "ÉTÉ",
+        "i̇stanbul",
+        "İSTANBUL",
+        "ⱥ",
+        "Ⱥ",
+        "σοφια",
+        "100%",
+        "kulit_asli",
+        "kaos",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/products?q={}", urlencoding::encode(q)))
+            .await;
+        assert_eq!(status, 200, "{q}");
+        // What `ILIKE` on the title itself matches, the pattern escaped as the list does.
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let expected: i64 = app
+            .db
+            .query_one_raw(syncstore::db::sql(
+                "SELECT count(*) AS n FROM products WHERE title ILIKE $1",
+                [format!("%{escaped}%").into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "n")
+            .unwrap();
+        assert_eq!(body["total"], json!(expected), "{q}: {body}");
+        assert_eq!(
+            body["items"].as_array().unwrap().len() as i64,
+            expected,
+            "{q}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn hostile_search_text_is_harmless() {
     let app = spawn_app().await;
     app.import(&demo_catalog(10, "http://img.test")).await;
