@@ -21,7 +21,7 @@ const CHUNK: usize = 500;
 /// `LIKE` pattern matching `q` literally anywhere in the title, compared with the
 /// lowercased title as `p.title_lower LIKE lower(pattern)` (what `ILIKE` does,
 /// without lowercasing every title it reads; migration `title_search_lowercase`).
-fn contains_pattern(q: &str) -> String {
+pub fn contains_pattern(q: &str) -> String {
     let escaped = q
         .replace('\\', "\\\\")
         .replace('%', "\\%")
