@@ -318,3 +318,64 @@ async fn connections_postgres_ends_while_idle_are_replaced_without_an_error() {
         );
     }
 }
+
+/// What the server's connections to the database use, as Postgres sees them: `true` for
+/// each connection (other than the asking one) that is encrypted.
+async fn connections_encrypted(via: &sea_orm::DatabaseConnection) -> Vec<bool> {
+    use sea_orm::ConnectionTrait;
+    via.query_all_raw(syncstore::db::sql(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()",
+        [],
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get::<bool>("", "ssl").unwrap())
+    .collect()
+}
+
+/// A database on this machine is reached without TLS when the URL leaves `sslmode` open
+/// (it would have been `prefer`: every statement encrypted on loopback, where that guards
+/// nothing), and with TLS when the URL asks for it.
+#[tokio::test]
+async fn a_database_on_this_machine_is_reached_without_tls_unless_the_url_asks_for_it() {
+    use sea_orm::ConnectionTrait;
+    let (app, _) = app_with_catalog(1).await;
+    app.login().await;
+    let (status, body) = app.get_json("/api/products").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !app.settings.database_url.contains("sslmode"),
+        "the test database's URL leaves sslmode open: {}",
+        app.settings.database_url
+    );
+    let server_side = syncstore::db::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    let plain = connections_encrypted(&server_side).await;
+    assert!(!plain.is_empty(), "the server holds connections");
+    assert!(
+        plain.iter().all(|ssl| !ssl),
+        "a loopback connection was encrypted: {plain:?}"
+    );
+    let ssl_on: String = server_side
+        .query_one_raw(syncstore::db::sql("SHOW ssl", []))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "ssl")
+        .unwrap();
+    if ssl_on == "on" {
+        let asked =
+            syncstore::db::connect(&format!("{}?sslmode=require", app.settings.database_url))
+                .await
+                .unwrap();
+        let encrypted = connections_encrypted(&server_side).await;
+        assert!(
+            encrypted.iter().any(|ssl| *ssl),
+            "sslmode=require is honoured: {encrypted:?}"
+        );
+        asked.close().await.unwrap();
+    }
+}
