@@ -67,7 +67,7 @@ pub fn same_host_without_tls(url: &str, env_sslmode: Option<&str>) -> String {
     };
     let names_mode_or_host = parsed
         .query_pairs()
-        .any(|(key, _)| matches!(&*key, "sslmode" | "ssl-mode" | "host"));
+        .any(|(key, _)| matches!(&*key, "sslmode" | "ssl-mode" | "host" | "hostaddr"));
     // A `postgres:` URL's host is opaque to the URL parser: an IPv4 address comes as a name.
     let same_host = match parsed.host() {
         Some(url::Host::Domain(name)) => {
@@ -162,6 +162,7 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/syncstore?sslmode=require",
             "postgres://postgres@localhost/syncstore?ssl-mode=verify-full",
             "postgres://postgres@localhost/syncstore?host=/var/run/postgresql",
+            "postgres://postgres@localhost/syncstore?hostaddr=10.0.0.7",
             "postgres://postgres@db.internal:5432/syncstore",
             "postgres://postgres@10.0.0.7:5432/syncstore",
             "not a url",

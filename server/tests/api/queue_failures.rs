@@ -147,3 +147,103 @@ async fn a_rate_limit_with_retry_after_is_waited_out_before_the_next_attempt() {
         "attempt 2 started {gap_ms} ms after attempt 1"
     );
 }
+
+/// A stalled job's recovery and its worker's late end meet on the same rows: the end holds
+/// the job's row and then writes its batch's (the trigger counting what remains), so the
+/// recovery must take the rows in that order too. Taken the other way round (batch, then
+/// job) the two deadlock and Postgres aborts one of them a second later.
+#[tokio::test]
+async fn a_stalled_job_recovered_while_its_worker_ends_it_waits_instead_of_deadlocking() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use syncstore::db::sql;
+    let db = crate::support::fresh_db().await;
+    let row = db
+        .query_one_raw(sql(
+            "WITH b AS (INSERT INTO sync_batches (platform, total) VALUES ('shopee', 1) RETURNING id)
+             INSERT INTO sync_jobs (batch_id, product_id, platform)
+             SELECT b.id, 1, 'shopee' FROM b RETURNING id, batch_id",
+            [],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let (job, batch): (String, String) = (
+        row.try_get("", "id").unwrap(),
+        row.try_get("", "batch_id").unwrap(),
+    );
+    // Running on a worker that has sent no heartbeat for an hour.
+    db.execute_raw(sql(
+        "UPDATE sync_jobs SET state = 'active', attempts = 1, worker_id = 'gone',
+            heartbeat_at = now() - interval '1 hour' WHERE id = $1",
+        [job.clone().into()],
+    ))
+    .await
+    .unwrap();
+    // The worker's end has taken the job's row...
+    let end = db.begin().await.unwrap();
+    end.execute_raw(sql(
+        "SELECT id FROM sync_jobs WHERE id = $1 FOR UPDATE",
+        [job.clone().into()],
+    ))
+    .await
+    .unwrap();
+    // ...as the recovery starts and waits for it.
+    let recovery = {
+        let db = db.clone();
+        tokio::spawn(async move { syncstore::db::queue::recover_stalled(&db, 3_000).await })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = db
+            .query_one_raw(sql(
+                "SELECT count(*) AS n FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                [],
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the recovery never waited for the job"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The end goes on to the batch's row, as `db::queue::finish` does, and commits.
+    end.execute_raw(sql(
+        "UPDATE sync_jobs SET state = 'completed', worker_id = NULL, heartbeat_at = NULL,
+            finished_at = now() WHERE id = $1",
+        [job.clone().into()],
+    ))
+    .await
+    .expect("the end is not aborted as a deadlock");
+    end.commit().await.unwrap();
+    let recovered = recovery
+        .await
+        .unwrap()
+        .expect("the recovery is not aborted either");
+    assert!(
+        recovered.is_empty(),
+        "a job its worker ended is not recovered: {recovered:?}"
+    );
+    let row = db
+        .query_one_raw(sql(
+            "SELECT j.state, j.attempts, b.finished_at IS NOT NULL AS closed
+             FROM sync_jobs j JOIN sync_batches b ON b.id = j.batch_id WHERE j.id = $1",
+            [job.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.try_get::<String>("", "state").unwrap(), "completed");
+    assert_eq!(row.try_get::<i32>("", "attempts").unwrap(), 1);
+    assert!(
+        row.try_get::<bool>("", "closed").unwrap(),
+        "batch {batch} closed"
+    );
+}
