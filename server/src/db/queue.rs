@@ -196,9 +196,9 @@ pub async fn claim(
     ))
     .one(db)
     .await?;
-    // Its own statement: holding a waiting job's lock while taking the batch's would be
-    // the opposite order to a cancel's (the batch, then its waiting jobs), and the two
-    // could deadlock. Only the batch's first claim has anything to write.
+    // Its own statement: holding the job's lock while taking the batch's would be the
+    // opposite order to a cancel's (batch, then jobs), and the two could deadlock. Only the
+    // batch's first claim has anything to write.
     if let Some(job) = job.as_ref().filter(|job| !job.batch_started) {
         db.execute_raw(sql(
             "UPDATE sync_batches SET started_at = now() WHERE id = $1 AND started_at IS NULL",
@@ -298,52 +298,28 @@ pub async fn finish(
     // One statement: the job's end and, when it was the last one, its batch's end (the
     // trigger on `sync_jobs` closes the batch) commit together, so no reader sees every job
     // finished while the batch is not.
-    //
-    // Locks: the job's row first, then its batch's (by the trigger, or by `b` for a retry);
-    // every statement that ends an active job takes them in that order (see
-    // [`recover_stalled`]). A cancel takes the batch's and then only waiting or retrying
-    // jobs, never this active one, so the two cannot deadlock; and the batch's row, the one
-    // row every job of a batch writes, is held only from the trigger to the commit instead
-    // of for the whole statement: at 4 worker slots the ends of one batch had spent most of
-    // their time waiting for it (`docs/benchmarks.md`).
-    let statement = if state == "retrying" {
-        // A retry must see a cancel committing meanwhile, so the batch is read locked:
-        // a retry of a cancelled batch is discarded instead (no new attempt starts).
-        format!(
-            "WITH job AS (
-                SELECT id, batch_id FROM sync_jobs
-                WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
-             ), b AS (
-                SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
-             )
-             UPDATE sync_jobs j SET
-                state = CASE WHEN b.cancelled THEN 'discarded' ELSE $3 END,
-                run_at = now() + $4 * interval '1 millisecond',
-                action = $5, error_code = $6, error_message = $7,
-                discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
-                duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
-                attempts = GREATEST(j.attempts + $9, 0),
-                finished_at = CASE WHEN b.cancelled THEN now() END,
-                updated_at = now()
-             FROM b
-             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2
-               AND {RELAXED_COMMIT}"
-        )
-    } else {
-        // Completed or failed: the same end whether or not the batch was cancelled.
-        format!(
-            "UPDATE sync_jobs j SET
-                state = $3, run_at = now() + $4 * interval '1 millisecond',
-                action = $5, error_code = $6, error_message = $7,
-                duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
-                attempts = GREATEST(j.attempts + $9, 0), finished_at = now(), updated_at = now()
-             WHERE j.id = $1 AND j.state = 'active' AND j.worker_id = $2 AND {RELAXED_COMMIT}"
-        )
-    };
     let result = db
         .execute_raw(sql(
-            &statement,
+            &format!(
+                "WITH b AS (
+                    -- Locked, so a cancel committing meanwhile is seen, not raced.
+                    SELECT b.id, b.cancelled FROM sync_batches b
+                    WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
+                 )
+                 UPDATE sync_jobs j SET
+                    state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
+                    run_at = now() + $4 * interval '1 millisecond',
+                    action = $5, error_code = $6, error_message = $7,
+                    discard_reason = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'batch cancelled'
+                        ELSE j.discard_reason END,
+                    duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                    attempts = GREATEST(j.attempts + $9, 0),
+                    finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
+                    updated_at = now()
+                 FROM b
+                 WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2
+                   AND {RELAXED_COMMIT}"
+            ),
             [
                 job_id.into(),
                 worker_id.into(),
@@ -369,13 +345,9 @@ pub async fn hand_back(
 ) -> Result<bool, DbErr> {
     let result = db
         .execute_raw(sql(
-            // The job's row, then its batch's, as [`finish`] takes them.
-            "WITH job AS (
-                SELECT id, batch_id FROM sync_jobs
-                WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
-             ), b AS (
+            "WITH b AS (
                 SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
+                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
              )
              UPDATE sync_jobs j SET
                 state = CASE WHEN b.cancelled THEN 'discarded' ELSE 'waiting' END,
@@ -430,68 +402,46 @@ pub async fn heartbeat(
 /// Jobs whose worker stopped sending heartbeats `stall_ms` ago go back to waiting; the cut
 /// attempt is not held against them, but a job that stalls 3 times is dead-lettered
 /// (`WORKER_LOST`) rather than take down worker after worker. Returns (job, batch, state).
-///
-/// One job per statement, its row locked before its batch's: the order [`finish`] takes
-/// them in, so a job recovered just as its worker ends it is one or the other, never a
-/// deadlock. A job whose worker ended it meanwhile fails the statement's recheck, and the
-/// statement then locks no batch: were several jobs recovered in one statement, it could
-/// hold such a job's row (Postgres keeps the lock of a row that failed its recheck) while
-/// it waits for a batch a cancel holds, and that cancel could be waiting for the row.
 pub async fn recover_stalled(
     db: &DatabaseConnection,
     stall_ms: i64,
 ) -> Result<Vec<(String, String, String)>, DbErr> {
-    let stalled = db
+    let rows = db
         .query_all_raw(sql(
-            "SELECT id FROM sync_jobs
-             WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond'
-             ORDER BY id",
+            "WITH b AS (
+                SELECT b.id, b.cancelled FROM sync_batches b
+                WHERE b.id IN (SELECT batch_id FROM sync_jobs
+                    WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond')
+                FOR UPDATE
+             )
+             UPDATE sync_jobs j SET
+                state = CASE WHEN b.cancelled THEN 'discarded'
+                    WHEN j.stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
+                error_code = CASE WHEN b.cancelled THEN 'CANCELLED'
+                    WHEN j.stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE j.error_code END,
+                error_message = CASE WHEN b.cancelled THEN 'the batch was cancelled while this job ran'
+                    WHEN j.stalls + 1 >= 3 THEN 'the worker running this job stopped 3 times'
+                    ELSE j.error_message END,
+                discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
+                finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
+                attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
+                worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
+             FROM b
+             WHERE b.id = j.batch_id AND j.state = 'active'
+               AND j.heartbeat_at < now() - $1 * interval '1 millisecond'
+             RETURNING j.id, j.batch_id, j.state",
             [stall_ms.into()],
         ))
         .await?;
-    let mut recovered = Vec::new();
-    for row in stalled {
-        let job_id: String = row.try_get("", "id")?;
-        let Some(row) = db
-            .query_one_raw(sql(
-                "WITH job AS (
-                    SELECT id, batch_id FROM sync_jobs
-                    WHERE id = $1 AND state = 'active'
-                      AND heartbeat_at < now() - $2 * interval '1 millisecond'
-                    FOR UPDATE
-                 ), b AS (
-                    SELECT b.id, b.cancelled FROM sync_batches b
-                    WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
-                 )
-                 UPDATE sync_jobs j SET
-                    state = CASE WHEN b.cancelled THEN 'discarded'
-                        WHEN j.stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
-                    error_code = CASE WHEN b.cancelled THEN 'CANCELLED'
-                        WHEN j.stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE j.error_code END,
-                    error_message = CASE WHEN b.cancelled THEN 'the batch was cancelled while this job ran'
-                        WHEN j.stalls + 1 >= 3 THEN 'the worker running this job stopped 3 times'
-                        ELSE j.error_message END,
-                    discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
-                    finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
-                    attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
-                    worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
-                 FROM b
-                 WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active'
-                   AND j.heartbeat_at < now() - $2 * interval '1 millisecond'
-                 RETURNING j.id, j.batch_id, j.state",
-                [job_id.into(), stall_ms.into()],
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("", "id")?,
+                r.try_get("", "batch_id")?,
+                r.try_get("", "state")?,
             ))
-            .await?
-        else {
-            continue;
-        };
-        recovered.push((
-            row.try_get("", "id")?,
-            row.try_get("", "batch_id")?,
-            row.try_get("", "state")?,
-        ));
-    }
-    Ok(recovered)
+        })
+        .collect()
 }
 
 /// A job Postgres says must still run, for re-dispatching to Redis.
