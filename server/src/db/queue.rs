@@ -196,9 +196,8 @@ pub async fn claim(
     ))
     .one(db)
     .await?;
-    // Its own statement: holding the job's lock while taking the batch's would be the
-    // opposite order to a cancel's (batch, then jobs), and the two could deadlock. Only the
-    // batch's first claim has anything to write.
+    // Its own statement, holding no job: only the batch's first claim has anything to
+    // write, and the batch's row is taken after a job's by every statement (`cancel_batch`).
     if let Some(job) = job.as_ref().filter(|job| !job.batch_started) {
         db.execute_raw(sql(
             "UPDATE sync_batches SET started_at = now() WHERE id = $1 AND started_at IS NULL",
@@ -298,28 +297,51 @@ pub async fn finish(
     // One statement: the job's end and, when it was the last one, its batch's end (the
     // trigger on `sync_jobs` closes the batch) commit together, so no reader sees every job
     // finished while the batch is not.
+    //
+    // Locks: the job's row first, then its batch's (by the trigger, or by `b` for a retry),
+    // the order every statement takes them in (see [`cancel_batch`]), so none can close a
+    // cycle with an end; and the batch's row, the one row every job of a batch writes, is
+    // held only from the trigger to the commit instead of for the whole statement: at 4
+    // worker slots the ends of one batch had spent most of their time waiting for it
+    // (`docs/benchmarks.md`).
+    let statement = if state == "retrying" {
+        // A retry must see a cancel committing meanwhile, so the batch is read locked:
+        // a retry of a cancelled batch is discarded instead (no new attempt starts).
+        format!(
+            "WITH job AS (
+                SELECT id, batch_id FROM sync_jobs
+                WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
+             ), b AS (
+                SELECT b.id, b.cancelled FROM sync_batches b
+                WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
+             )
+             UPDATE sync_jobs j SET
+                state = CASE WHEN b.cancelled THEN 'discarded' ELSE $3 END,
+                run_at = now() + $4 * interval '1 millisecond',
+                action = $5, error_code = $6, error_message = $7,
+                discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
+                duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                attempts = GREATEST(j.attempts + $9, 0),
+                finished_at = CASE WHEN b.cancelled THEN now() END,
+                updated_at = now()
+             FROM b
+             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2
+               AND {RELAXED_COMMIT}"
+        )
+    } else {
+        // Completed or failed: the same end whether or not the batch was cancelled.
+        format!(
+            "UPDATE sync_jobs j SET
+                state = $3, run_at = now() + $4 * interval '1 millisecond',
+                action = $5, error_code = $6, error_message = $7,
+                duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
+                attempts = GREATEST(j.attempts + $9, 0), finished_at = now(), updated_at = now()
+             WHERE j.id = $1 AND j.state = 'active' AND j.worker_id = $2 AND {RELAXED_COMMIT}"
+        )
+    };
     let result = db
         .execute_raw(sql(
-            &format!(
-                "WITH b AS (
-                    -- Locked, so a cancel committing meanwhile is seen, not raced.
-                    SELECT b.id, b.cancelled FROM sync_batches b
-                    WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
-                 )
-                 UPDATE sync_jobs j SET
-                    state = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'discarded' ELSE $3 END,
-                    run_at = now() + $4 * interval '1 millisecond',
-                    action = $5, error_code = $6, error_message = $7,
-                    discard_reason = CASE WHEN $3 = 'retrying' AND b.cancelled THEN 'batch cancelled'
-                        ELSE j.discard_reason END,
-                    duration_ms = j.duration_ms + $8, worker_id = NULL, heartbeat_at = NULL,
-                    attempts = GREATEST(j.attempts + $9, 0),
-                    finished_at = CASE WHEN $3 IN ('completed', 'failed') OR b.cancelled THEN now() END,
-                    updated_at = now()
-                 FROM b
-                 WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2
-                   AND {RELAXED_COMMIT}"
-            ),
+            &statement,
             [
                 job_id.into(),
                 worker_id.into(),
@@ -345,9 +367,13 @@ pub async fn hand_back(
 ) -> Result<bool, DbErr> {
     let result = db
         .execute_raw(sql(
-            "WITH b AS (
+            // The job's row, then its batch's, as [`finish`] takes them.
+            "WITH job AS (
+                SELECT id, batch_id FROM sync_jobs
+                WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
+             ), b AS (
                 SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) FOR UPDATE
+                WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
              )
              UPDATE sync_jobs j SET
                 state = CASE WHEN b.cancelled THEN 'discarded' ELSE 'waiting' END,
@@ -389,8 +415,13 @@ pub async fn heartbeat(
     values.extend(job_ids.iter().map(|id| id.clone().into()));
     db.execute_raw(sql(
         &format!(
+            // Rows locked in id order, as a cancel locks its jobs: it may hold one of
+            // these (claimed since the cancel's statement found it waiting) for a moment.
             "UPDATE sync_jobs SET heartbeat_at = now()
-             WHERE worker_id = $1 AND state = 'active' AND id IN ({})",
+             WHERE id IN (SELECT id FROM sync_jobs
+                          WHERE worker_id = $1 AND state = 'active' AND id IN ({})
+                          ORDER BY id FOR UPDATE)
+               AND worker_id = $1 AND state = 'active'",
             placeholders(2, job_ids.len())
         ),
         values,
@@ -402,46 +433,68 @@ pub async fn heartbeat(
 /// Jobs whose worker stopped sending heartbeats `stall_ms` ago go back to waiting; the cut
 /// attempt is not held against them, but a job that stalls 3 times is dead-lettered
 /// (`WORKER_LOST`) rather than take down worker after worker. Returns (job, batch, state).
+///
+/// One job per statement, its row locked before its batch's: the order [`finish`] takes
+/// them in, so a job recovered just as its worker ends it is one or the other, never a
+/// deadlock. A job whose worker ended it meanwhile fails the statement's recheck, and the
+/// statement then locks no batch: were several jobs recovered in one statement, it could
+/// hold such a job's row (Postgres keeps the lock of a row that failed its recheck) while
+/// it waits for a batch a cancel holds, and that cancel could be waiting for the row.
 pub async fn recover_stalled(
     db: &DatabaseConnection,
     stall_ms: i64,
 ) -> Result<Vec<(String, String, String)>, DbErr> {
-    let rows = db
+    let stalled = db
         .query_all_raw(sql(
-            "WITH b AS (
-                SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id IN (SELECT batch_id FROM sync_jobs
-                    WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond')
-                FOR UPDATE
-             )
-             UPDATE sync_jobs j SET
-                state = CASE WHEN b.cancelled THEN 'discarded'
-                    WHEN j.stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
-                error_code = CASE WHEN b.cancelled THEN 'CANCELLED'
-                    WHEN j.stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE j.error_code END,
-                error_message = CASE WHEN b.cancelled THEN 'the batch was cancelled while this job ran'
-                    WHEN j.stalls + 1 >= 3 THEN 'the worker running this job stopped 3 times'
-                    ELSE j.error_message END,
-                discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
-                finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
-                attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
-                worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
-             FROM b
-             WHERE b.id = j.batch_id AND j.state = 'active'
-               AND j.heartbeat_at < now() - $1 * interval '1 millisecond'
-             RETURNING j.id, j.batch_id, j.state",
+            "SELECT id FROM sync_jobs
+             WHERE state = 'active' AND heartbeat_at < now() - $1 * interval '1 millisecond'
+             ORDER BY id",
             [stall_ms.into()],
         ))
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("", "id")?,
-                r.try_get("", "batch_id")?,
-                r.try_get("", "state")?,
+    let mut recovered = Vec::new();
+    for row in stalled {
+        let job_id: String = row.try_get("", "id")?;
+        let Some(row) = db
+            .query_one_raw(sql(
+                "WITH job AS (
+                    SELECT id, batch_id FROM sync_jobs
+                    WHERE id = $1 AND state = 'active'
+                      AND heartbeat_at < now() - $2 * interval '1 millisecond'
+                    FOR UPDATE
+                 ), b AS (
+                    SELECT b.id, b.cancelled FROM sync_batches b
+                    WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
+                 )
+                 UPDATE sync_jobs j SET
+                    state = CASE WHEN b.cancelled THEN 'discarded'
+                        WHEN j.stalls + 1 >= 3 THEN 'failed' ELSE 'waiting' END,
+                    error_code = CASE WHEN b.cancelled THEN 'CANCELLED'
+                        WHEN j.stalls + 1 >= 3 THEN 'WORKER_LOST' ELSE j.error_code END,
+                    error_message = CASE WHEN b.cancelled THEN 'the batch was cancelled while this job ran'
+                        WHEN j.stalls + 1 >= 3 THEN 'the worker running this job stopped 3 times'
+                        ELSE j.error_message END,
+                    discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
+                    finished_at = CASE WHEN b.cancelled OR j.stalls + 1 >= 3 THEN now() END,
+                    attempts = GREATEST(j.attempts - 1, 0), stalls = j.stalls + 1,
+                    worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
+                 FROM b
+                 WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active'
+                   AND j.heartbeat_at < now() - $2 * interval '1 millisecond'
+                 RETURNING j.id, j.batch_id, j.state",
+                [job_id.into(), stall_ms.into()],
             ))
-        })
-        .collect()
+            .await?
+        else {
+            continue;
+        };
+        recovered.push((
+            row.try_get("", "id")?,
+            row.try_get("", "batch_id")?,
+            row.try_get("", "state")?,
+        ));
+    }
+    Ok(recovered)
 }
 
 /// A job Postgres says must still run, for re-dispatching to Redis.
@@ -473,8 +526,9 @@ pub async fn pending_jobs(
 /// Returns the batch id, or `None` when the job is not in the dead-letter queue or its
 /// batch was cancelled (no job of a cancelled batch runs, so a retry would wait for ever).
 /// Takes the lock batch creation holds, so a new batch's gate never sees the job half-way
-/// between failed and waiting, and the batch's row before the job's, as a cancel does: a
-/// cancel committing while the retry waits for that row is seen, not raced.
+/// between failed and waiting, then the job's row and the batch's, in the order every end
+/// and a cancel take them: a cancel committing while the retry waits for the batch's row is
+/// seen, not raced.
 pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<String>, DbErr> {
     if !app::api::plausible_id(job_id) {
         return Ok(None);
@@ -487,9 +541,11 @@ pub async fn retry_dead(db: &DatabaseConnection, job_id: &str) -> Result<Option<
     .await?;
     let row = txn
         .query_one_raw(sql(
-            "WITH b AS (
+            "WITH dead AS (
+                SELECT id, batch_id FROM sync_jobs WHERE id = $1 AND state = 'failed' FOR UPDATE
+             ), b AS (
                 SELECT b.id FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM sync_jobs WHERE id = $1) AND NOT b.cancelled
+                WHERE b.id = (SELECT batch_id FROM dead) AND NOT b.cancelled
                 FOR UPDATE
              ), job AS (
                 UPDATE sync_jobs j SET state = 'waiting', attempts = 0, stalls = 0, run_at = now(),
@@ -531,6 +587,16 @@ pub async fn discard_dead(
 
 /// Stops a batch: jobs not started yet are discarded, running ones finish. `false` when no
 /// unfinished batch has this id.
+///
+/// Locks, in the order every statement takes them (a job's row, then its batch's; several
+/// jobs' rows in id order): first every unfinished job of the batch, so that an end in
+/// flight has committed and a job its worker ended as a retry is discarded with the rest;
+/// then the batch's row, to mark it cancelled; then the discard. While it holds the batch's
+/// row the cancel never waits for a job: a job that turned waiting after the first step (a
+/// dead letter put back) may have been claimed since and be ending, its worker holding the
+/// job and waiting for the batch's row, so the discard passes over jobs another
+/// transaction holds (`SKIP LOCKED`). After the commit, with the batch's row let go, one
+/// more statement discards, waiting for each, whatever it passed over and still waits.
 pub async fn cancel_batch(
     db: &DatabaseConnection,
     batch_id: &str,
@@ -540,6 +606,13 @@ pub async fn cancel_batch(
         return Ok(false);
     }
     let txn = db.begin().await?;
+    txn.execute_raw(sql(
+        "SELECT count(*) FROM (SELECT id FROM sync_jobs
+                               WHERE batch_id = $1 AND state IN ('waiting', 'retrying', 'active')
+                               ORDER BY id FOR UPDATE) locked",
+        [batch_id.into()],
+    ))
+    .await?;
     let marked = txn
         .execute_raw(sql(
             "UPDATE sync_batches SET cancelled = true WHERE id = $1 AND finished_at IS NULL",
@@ -560,11 +633,13 @@ pub async fn cancel_batch(
     .await?;
     let discarded = txn
         .execute_raw(sql(
-            "UPDATE sync_jobs SET state = 'discarded', error_code = 'CANCELLED',
-                error_message = 'the batch was cancelled before this job ran',
-                discard_reason = 'batch cancelled', discarded_by = $2,
-                finished_at = now(), updated_at = now()
-             WHERE batch_id = $1 AND state IN ('waiting', 'retrying')",
+            &format!(
+                "UPDATE sync_jobs SET {DISCARDED_BY_CANCEL}, discarded_by = $2
+                 WHERE id IN (SELECT id FROM sync_jobs
+                              WHERE batch_id = $1 AND state IN ('waiting', 'retrying')
+                              FOR UPDATE SKIP LOCKED)
+                   AND state IN ('waiting', 'retrying')"
+            ),
             [batch_id.into(), user_id.into()],
         ))
         .await?
@@ -577,6 +652,24 @@ pub async fn cancel_batch(
     ))
     .await?;
     txn.commit().await?;
+    // Jobs first, in id order, and the batch's row by the trigger once they are all held;
+    // nothing can turn waiting in a batch whose cancel has committed, so this is the last.
+    db.execute_raw(sql(
+        &format!(
+            "UPDATE sync_jobs SET {DISCARDED_BY_CANCEL}, discarded_by = $2
+             WHERE id IN (SELECT id FROM sync_jobs
+                          WHERE batch_id = $1 AND state IN ('waiting', 'retrying')
+                          ORDER BY id FOR UPDATE)
+               AND state IN ('waiting', 'retrying')"
+        ),
+        [batch_id.into(), user_id.into()],
+    ))
+    .await?;
     close_batch_if_done(db, batch_id).await?;
     Ok(true)
 }
+
+/// What a cancel writes on a job it discards.
+const DISCARDED_BY_CANCEL: &str = "state = 'discarded', error_code = 'CANCELLED',
+    error_message = 'the batch was cancelled before this job ran',
+    discard_reason = 'batch cancelled', finished_at = now(), updated_at = now()";

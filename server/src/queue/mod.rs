@@ -240,9 +240,13 @@ impl Queue {
         let rows = self
             .db
             .query_all_raw(crate::db::sql(
+                // In id order, as a cancel locks a batch's waiting and retrying jobs.
                 "UPDATE sync_jobs SET run_at = now(), updated_at = now()
-                 WHERE state = 'retrying' AND error_code = 'SHOP_DISCONNECTED' AND platform = $1
-                   AND run_at > now()
+                 WHERE id IN (SELECT id FROM sync_jobs
+                              WHERE state = 'retrying' AND error_code = 'SHOP_DISCONNECTED'
+                                AND platform = $1 AND run_at > now()
+                              ORDER BY id FOR UPDATE)
+                   AND state = 'retrying' AND error_code = 'SHOP_DISCONNECTED' AND run_at > now()
                  RETURNING id, batch_id",
                 [platform.as_str().into()],
             ))
