@@ -654,19 +654,62 @@ pub async fn cancel_batch(
     txn.commit().await?;
     // Jobs first, in id order, and the batch's row by the trigger once they are all held;
     // nothing can turn waiting in a batch whose cancel has committed, so this is the last.
-    db.execute_raw(sql(
-        &format!(
-            "UPDATE sync_jobs SET {DISCARDED_BY_CANCEL}, discarded_by = $2
-             WHERE id IN (SELECT id FROM sync_jobs
-                          WHERE batch_id = $1 AND state IN ('waiting', 'retrying')
-                          ORDER BY id FOR UPDATE)
-               AND state IN ('waiting', 'retrying')"
-        ),
-        [batch_id.into(), user_id.into()],
-    ))
-    .await?;
-    close_batch_if_done(db, batch_id).await?;
+    // The cancel stands whatever happens here: should this fail, the maintenance sweep
+    // discards what is left ([`discard_left_in_cancelled_batches`]).
+    let passed_over = db
+        .execute_raw(sql(
+            &format!(
+                "UPDATE sync_jobs SET {DISCARDED_BY_CANCEL}, discarded_by = $2
+                 WHERE id IN (SELECT id FROM sync_jobs
+                              WHERE batch_id = $1 AND state IN ('waiting', 'retrying')
+                              ORDER BY id FOR UPDATE)
+                   AND state IN ('waiting', 'retrying')"
+            ),
+            [batch_id.into(), user_id.into()],
+        ))
+        .await;
+    if let Err(e) = passed_over {
+        tracing::warn!(error = %e, batch_id, "cancelled; jobs left to the maintenance sweep");
+    }
+    if let Err(e) = close_batch_if_done(db, batch_id).await {
+        tracing::warn!(error = %e, batch_id, "cancelled; its close left to the maintenance sweep");
+    }
     Ok(true)
+}
+
+/// Discards every waiting or retrying job of a cancelled batch: what a cancel passed over
+/// and could not discard after its commit (the process stopped in between, say). Jobs in
+/// id order, then their batches' rows by the trigger, as a cancel takes them. Answers the
+/// batches it touched.
+pub async fn discard_left_in_cancelled_batches(
+    db: &DatabaseConnection,
+) -> Result<Vec<String>, DbErr> {
+    let rows = db
+        .query_all_raw(sql(
+            &format!(
+                "UPDATE sync_jobs SET {DISCARDED_BY_CANCEL}
+                 WHERE id IN (SELECT id FROM sync_jobs
+                              WHERE batch_id IN (SELECT id FROM sync_batches
+                                                 WHERE cancelled AND finished_at IS NULL)
+                                AND state IN ('waiting', 'retrying')
+                              ORDER BY id FOR UPDATE)
+                   AND state IN ('waiting', 'retrying')
+                 RETURNING batch_id"
+            ),
+            [],
+        ))
+        .await?;
+    let mut batches = Vec::new();
+    for row in rows {
+        let batch: String = row.try_get("", "batch_id")?;
+        if !batches.contains(&batch) {
+            batches.push(batch);
+        }
+    }
+    for batch in &batches {
+        close_batch_if_done(db, batch).await?;
+    }
+    Ok(batches)
 }
 
 /// What a cancel writes on a job it discards.

@@ -173,6 +173,10 @@ impl Queue {
             }
             self.publish(&batch_id).await;
         }
+        for batch_id in jobs::discard_left_in_cancelled_batches(&self.db).await? {
+            tracing::warn!(%batch_id, "discarded jobs a cancel had left waiting");
+            self.publish(&batch_id).await;
+        }
         if sweep_orphans {
             let n = self.redispatch_orphans(self.settings.stall_timeout).await?;
             if n > 0 {

@@ -532,3 +532,56 @@ async fn a_retry_ending_as_the_batch_is_cancelled_is_discarded_with_the_rest() {
         "the batch closed"
     );
 }
+
+/// A cancel that committed but stopped before discarding what it had passed over (the
+/// process ended in between) leaves waiting jobs in a cancelled batch; the maintenance
+/// sweep discards them and the batch closes, and touches no other batch's jobs.
+#[tokio::test]
+async fn the_maintenance_sweep_discards_what_a_cancel_left_waiting() {
+    use sea_orm::ConnectionTrait;
+    use syncstore::db::queue::discard_left_in_cancelled_batches;
+    use syncstore::db::sql;
+    let db = crate::support::fresh_db().await;
+    let (cancelled, _) = waiting_batch(&db, 2).await;
+    let (running, _) = waiting_batch(&db, 1).await;
+    db.execute_raw(sql(
+        "UPDATE sync_batches SET cancelled = true WHERE id = $1",
+        [cancelled.clone().into()],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        discard_left_in_cancelled_batches(&db).await.unwrap(),
+        std::slice::from_ref(&cancelled)
+    );
+    let row = db
+        .query_one_raw(sql(
+            "SELECT (SELECT array_agg(state ORDER BY id) FROM sync_jobs WHERE batch_id = $1) AS cancelled,
+                    (SELECT array_agg(state) FROM sync_jobs WHERE batch_id = $2) AS running,
+                    (SELECT finished_at IS NOT NULL AND remaining = 0 FROM sync_batches WHERE id = $1)
+                        AS closed",
+            [cancelled.into(), running.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get::<Vec<String>>("", "cancelled").unwrap(),
+        ["discarded", "discarded"]
+    );
+    assert_eq!(
+        row.try_get::<Vec<String>>("", "running").unwrap(),
+        ["waiting"]
+    );
+    assert!(
+        row.try_get::<bool>("", "closed").unwrap(),
+        "the cancelled batch closed"
+    );
+    assert!(
+        discard_left_in_cancelled_batches(&db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing is left the second time"
+    );
+}
