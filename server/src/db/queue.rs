@@ -415,8 +415,8 @@ pub async fn heartbeat(
     values.extend(job_ids.iter().map(|id| id.clone().into()));
     db.execute_raw(sql(
         &format!(
-            // Rows locked in id order, as a cancel locks its jobs: it may hold one of
-            // these (claimed since the cancel's statement found it waiting) for a moment.
+            // Rows locked in id order, as a cancel locks its batch's unfinished jobs
+            // (these among them) for the moment it takes.
             "UPDATE sync_jobs SET heartbeat_at = now()
              WHERE id IN (SELECT id FROM sync_jobs
                           WHERE worker_id = $1 AND state = 'active' AND id IN ({})

@@ -240,7 +240,7 @@ impl Queue {
         let rows = self
             .db
             .query_all_raw(crate::db::sql(
-                // In id order, as a cancel locks a batch's waiting and retrying jobs.
+                // In id order, as a cancel locks its batch's unfinished jobs.
                 "UPDATE sync_jobs SET run_at = now(), updated_at = now()
                  WHERE id IN (SELECT id FROM sync_jobs
                               WHERE state = 'retrying' AND error_code = 'SHOP_DISCONNECTED'
