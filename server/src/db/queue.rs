@@ -308,13 +308,7 @@ pub async fn finish(
         // A retry must see a cancel committing meanwhile, so the batch is read locked:
         // a retry of a cancelled batch is discarded instead (no new attempt starts).
         format!(
-            "WITH job AS (
-                SELECT id, batch_id FROM sync_jobs
-                WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
-             ), b AS (
-                SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
-             )
+            "{HELD_JOB_THEN_BATCH}
              UPDATE sync_jobs j SET
                 state = CASE WHEN b.cancelled THEN 'discarded' ELSE $3 END,
                 run_at = now() + $4 * interval '1 millisecond',
@@ -358,6 +352,16 @@ pub async fn finish(
     Ok(result.rows_affected() == 1)
 }
 
+/// The job `$1` if it is active on worker `$2`, locked, then its batch's row (`b`, with
+/// `cancelled`): the order every statement takes them in (see [`cancel_batch`]).
+const HELD_JOB_THEN_BATCH: &str = "WITH job AS (
+    SELECT id, batch_id FROM sync_jobs
+    WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
+), b AS (
+    SELECT b.id, b.cancelled FROM sync_batches b
+    WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
+)";
+
 /// Hands a job back unfinished (graceful shutdown): the interrupted attempt is not held
 /// against it. A job of a cancelled batch is discarded instead.
 pub async fn hand_back(
@@ -368,13 +372,8 @@ pub async fn hand_back(
     let result = db
         .execute_raw(sql(
             // The job's row, then its batch's, as [`finish`] takes them.
-            "WITH job AS (
-                SELECT id, batch_id FROM sync_jobs
-                WHERE id = $1 AND state = 'active' AND worker_id = $2 FOR UPDATE
-             ), b AS (
-                SELECT b.id, b.cancelled FROM sync_batches b
-                WHERE b.id = (SELECT batch_id FROM job) FOR UPDATE
-             )
+            &format!(
+                "{HELD_JOB_THEN_BATCH}
              UPDATE sync_jobs j SET
                 state = CASE WHEN b.cancelled THEN 'discarded' ELSE 'waiting' END,
                 discard_reason = CASE WHEN b.cancelled THEN 'batch cancelled' ELSE j.discard_reason END,
@@ -382,7 +381,8 @@ pub async fn hand_back(
                 attempts = GREATEST(j.attempts - 1, 0),
                 worker_id = NULL, heartbeat_at = NULL, run_at = now(), updated_at = now()
              FROM b
-             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2",
+             WHERE b.id = j.batch_id AND j.id = $1 AND j.state = 'active' AND j.worker_id = $2"
+            ),
             [job_id.into(), worker_id.into()],
         ))
         .await?;

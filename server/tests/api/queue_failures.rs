@@ -157,20 +157,8 @@ async fn a_stalled_job_recovered_while_its_worker_ends_it_waits_instead_of_deadl
     use sea_orm::{ConnectionTrait, TransactionTrait};
     use syncstore::db::sql;
     let db = crate::support::fresh_db().await;
-    let row = db
-        .query_one_raw(sql(
-            "WITH b AS (INSERT INTO sync_batches (platform, total) VALUES ('shopee', 1) RETURNING id)
-             INSERT INTO sync_jobs (batch_id, product_id, platform)
-             SELECT b.id, 1, 'shopee' FROM b RETURNING id, batch_id",
-            [],
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    let (job, batch): (String, String) = (
-        row.try_get("", "id").unwrap(),
-        row.try_get("", "batch_id").unwrap(),
-    );
+    let (batch, jobs) = waiting_batch(&db, 1).await;
+    let job = jobs[0].clone();
     // Running on a worker that has sent no heartbeat for an hour.
     db.execute_raw(sql(
         "UPDATE sync_jobs SET state = 'active', attempts = 1, worker_id = 'gone',
@@ -290,6 +278,34 @@ async fn waiting_batch(db: &sea_orm::DatabaseConnection, jobs: i64) -> (String, 
     (batch, ids)
 }
 
+/// Where a batch stands: its jobs' states in id order and its own row.
+struct BatchEnd {
+    states: Vec<String>,
+    remaining: i32,
+    cancelled: bool,
+    closed: bool,
+}
+
+async fn batch_end(db: &sea_orm::DatabaseConnection, batch: &str) -> BatchEnd {
+    use sea_orm::ConnectionTrait;
+    let row = db
+        .query_one_raw(syncstore::db::sql(
+            "SELECT (SELECT array_agg(state ORDER BY id) FROM sync_jobs WHERE batch_id = b.id) AS states,
+                    b.remaining, b.cancelled, b.finished_at IS NOT NULL AS closed
+             FROM sync_batches b WHERE b.id = $1",
+            [batch.into()],
+        ))
+        .await
+        .unwrap()
+        .expect("the batch exists");
+    BatchEnd {
+        states: row.try_get("", "states").unwrap(),
+        remaining: row.try_get("", "remaining").unwrap(),
+        cancelled: row.try_get("", "cancelled").unwrap(),
+        closed: row.try_get("", "closed").unwrap(),
+    }
+}
+
 /// A cancel and a worker ending a job the cancel still saw waiting meet on the same rows:
 /// the end holds the job's row and then writes its batch's (the trigger counting what
 /// remains). Were the cancel to mark the batch first and then wait for the job, the two
@@ -330,26 +346,11 @@ async fn a_cancel_meeting_a_job_its_worker_is_ending_waits_instead_of_deadlockin
             .expect("the cancel is not aborted either"),
         "the batch was cancelled"
     );
-    let rows = db
-        .query_all_raw(sql(
-            "SELECT j.state, b.remaining, b.cancelled, b.finished_at IS NOT NULL AS closed
-             FROM sync_jobs j JOIN sync_batches b ON b.id = j.batch_id
-             WHERE j.batch_id = $1 ORDER BY j.id",
-            [batch.into()],
-        ))
-        .await
-        .unwrap();
-    let states: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get("", "state").unwrap())
-        .collect();
-    assert_eq!(states, ["completed", "discarded", "discarded"]);
-    assert_eq!(rows[0].try_get::<i32>("", "remaining").unwrap(), 0);
-    assert!(rows[0].try_get::<bool>("", "cancelled").unwrap());
-    assert!(
-        rows[0].try_get::<bool>("", "closed").unwrap(),
-        "the batch closed"
-    );
+    let end = batch_end(&db, &batch).await;
+    assert_eq!(end.states, ["completed", "discarded", "discarded"]);
+    assert_eq!(end.remaining, 0);
+    assert!(end.cancelled);
+    assert!(end.closed, "the batch closed");
 }
 
 /// Workers that claim jobs and end them at once (completed, or a retry due at once) while
@@ -512,25 +513,10 @@ async fn a_retry_ending_as_the_batch_is_cancelled_is_discarded_with_the_rest() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     next.commit().await.unwrap();
     assert!(cancel.await.unwrap().expect("the cancel is not aborted"));
-    let rows = db
-        .query_all_raw(sql(
-            "SELECT j.state, b.remaining, b.finished_at IS NOT NULL AS closed
-             FROM sync_jobs j JOIN sync_batches b ON b.id = j.batch_id
-             WHERE j.batch_id = $1 ORDER BY j.id",
-            [batch.into()],
-        ))
-        .await
-        .unwrap();
-    let states: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get("", "state").unwrap())
-        .collect();
-    assert_eq!(states, ["discarded", "discarded"]);
-    assert_eq!(rows[0].try_get::<i32>("", "remaining").unwrap(), 0);
-    assert!(
-        rows[0].try_get::<bool>("", "closed").unwrap(),
-        "the batch closed"
-    );
+    let end = batch_end(&db, &batch).await;
+    assert_eq!(end.states, ["discarded", "discarded"]);
+    assert_eq!(end.remaining, 0);
+    assert!(end.closed, "the batch closed");
 }
 
 /// A cancel that committed but stopped before discarding what it had passed over (the
